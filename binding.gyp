@@ -1,0 +1,29 @@
+{
+  "targets": [
+    {
+      "target_name": "emp",
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc": ["-std=c++20", "-Wall", "-Wextra", "-Werror", "-O2", "-fvisibility=hidden"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": [
+            "native/addon.cc",
+            "native/errors.cc",
+            "native/unique_fd.cc",
+            "native/roots.cc",
+            "native/sysfs.cc",
+            "native/tick_ring.cc",
+            "native/sampler.cc",
+            "native/sampler_wrap.cc",
+            "native/js_values.cc",
+            "native/source_registry.cc",
+            "native/powercap_source.cc"
+          ],
+          "libraries": ["-ldl", "-lpthread"]
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,56 @@
+#include "errors.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace emp {
+
+const char* ErrorCodeName(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::kAbsent: return "E_ABSENT";
+    case ErrorCode::kPermission: return "E_PERMISSION";
+    case ErrorCode::kUnsupported: return "E_UNSUPPORTED";
+    case ErrorCode::kIo: return "E_IO";
+    case ErrorCode::kInvalidArgument: return "E_INVALID_ARGUMENT";
+    case ErrorCode::kState: return "E_STATE";
+    case ErrorCode::kSpawn: return "E_SPAWN";
+  }
+  return "E_IO";
+}
+
+Error::Error(ErrorCode code, std::string message, int sys_errno, std::string path, std::string suggestion)
+    : std::runtime_error(std::move(message)),
+      code_(code),
+      errno_(sys_errno),
+      path_(std::move(path)),
+      suggestion_(std::move(suggestion)) {}
+
+Napi::Error Error::ToJs(Napi::Env env) const {
+  Napi::Error error = Napi::Error::New(env, what());
+  Napi::Object obj = error.Value();
+  obj.Set("code", ErrorCodeName(code_));
+  if (errno_ != 0) obj.Set("errno", errno_);
+  if (!path_.empty()) obj.Set("path", path_);
+  if (!suggestion_.empty()) obj.Set("suggestion", suggestion_);
+  return error;
+}
+
+ErrorCode CodeForErrno(int sys_errno) noexcept {
+  switch (sys_errno) {
+    case ENOENT:
+    case ENODEV:
+    case ENXIO:
+    case ENOTDIR: return ErrorCode::kAbsent;
+    case EACCES:
+    case EPERM: return ErrorCode::kPermission;
+    case EOPNOTSUPP:
+    case EINVAL: return ErrorCode::kUnsupported;
+    default: return ErrorCode::kIo;
+  }
+}
+
+Error ErrnoError(int sys_errno, const std::string& what, const std::string& path, std::string suggestion) {
+  return Error(CodeForErrno(sys_errno), what + ": " + std::strerror(sys_errno), sys_errno, path, std::move(suggestion));
+}
+
+}  // namespace emp

@@ -1,0 +1,78 @@
+// The sampling thread: reads every due source at absolute deadlines on CLOCK_MONOTONIC and
+// pushes one record per tick into the ring. One sampler per measurement session.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "source.h"
+#include "tick_ring.h"
+
+namespace emp {
+
+struct SamplerOptions {
+  double sample_hz = 1000.0;
+  size_t ring_ticks = 1 << 16;
+  // Sleep until this long before a deadline, then spin: trades a little CPU for lateness.
+  int64_t spin_ns = 20'000;
+};
+
+// A source with the rate it is read at, as a divisor of the sampler's tick rate.
+struct ScheduledSource {
+  std::unique_ptr<Source> source;
+  uint32_t every_ticks = 1;
+};
+
+enum class SamplerState { kIdle, kRunning, kStopped };
+
+struct SamplerStats {
+  uint64_t ticks = 0;                 // ticks the thread ran (pushed + dropped)
+  uint64_t dropped = 0;               // ticks lost because the ring was full
+  uint64_t missed = 0;                // deadlines skipped because the thread ran more than a period late
+  std::vector<uint64_t> read_errors;  // per source
+};
+
+[[nodiscard]] int64_t MonotonicNowNs() noexcept;
+
+class Sampler {
+ public:
+  Sampler(SamplerOptions options, std::vector<ScheduledSource> sources);
+  ~Sampler();
+  Sampler(const Sampler&) = delete;
+  Sampler& operator=(const Sampler&) = delete;
+
+  void Start();          // throws emp::Error when not idle or the thread cannot start
+  void Stop() noexcept;  // idempotent; joins the thread
+  [[nodiscard]] SamplerState state() const noexcept { return state_; }
+
+  [[nodiscard]] const TickRing& ring() const noexcept { return ring_; }
+  [[nodiscard]] TickRing& ring() noexcept { return ring_; }
+  [[nodiscard]] const std::vector<ScheduledSource>& sources() const noexcept { return sources_; }
+  [[nodiscard]] const SamplerOptions& options() const noexcept { return options_; }
+  [[nodiscard]] int64_t period_ns() const noexcept { return period_ns_; }
+  [[nodiscard]] int64_t started_ns() const noexcept { return started_ns_.load(std::memory_order_acquire); }
+  [[nodiscard]] SamplerStats stats() const;
+
+ private:
+  void Run() noexcept;
+  void SleepUntil(int64_t deadline_ns) const noexcept;
+
+  SamplerOptions options_;
+  std::vector<ScheduledSource> sources_;
+  std::vector<size_t> channel_offset_;  // first value slot of each source within a record
+  int64_t period_ns_;
+  TickRing ring_;
+  std::vector<uint64_t> scratch_;  // the record being built; non-due sources keep their last value
+  std::unique_ptr<std::atomic<uint64_t>[]> read_errors_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<uint64_t> ticks_{0};
+  std::atomic<uint64_t> missed_{0};
+  std::atomic<int64_t> started_ns_{0};
+  SamplerState state_ = SamplerState::kIdle;
+  std::thread thread_;
+};
+
+}  // namespace emp

@@ -1,0 +1,37 @@
+#include "source_registry.h"
+
+#include <algorithm>
+
+#include "powercap_source.h"
+
+namespace emp {
+
+const char* SensorStatusName(SensorStatus status) noexcept {
+  switch (status) {
+    case SensorStatus::kAvailable: return "available";
+    case SensorStatus::kPermissionDenied: return "permission-denied";
+    case SensorStatus::kAbsent: return "absent";
+    case SensorStatus::kUnsupported: return "unsupported";
+  }
+  return "absent";
+}
+
+const std::vector<SourceKind>& SourceKinds() {
+  static const std::vector<SourceKind> kinds = {
+      {"powercap", PowercapSource::Probe, PowercapSource::Create},
+  };
+  return kinds;
+}
+
+const SourceKind* FindSourceKind(const std::string& kind) {
+  for (const auto& k : SourceKinds()) {
+    if (kind == k.kind) return &k;
+  }
+  return nullptr;
+}
+
+bool Selected(const std::vector<std::string>& select, const std::string& name) {
+  return select.empty() || std::find(select.begin(), select.end(), name) != select.end();
+}
+
+}  // namespace emp

@@ -1,0 +1,50 @@
+// The table of source kinds: how each is probed (for `emp probe`) and how it is built from a
+// spec. Adding a sensor means one new Source class and one row here.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "roots.h"
+#include "source.h"
+
+namespace emp {
+
+// What the caller asks of a source kind.
+struct SourceSpec {
+  std::string kind;
+  double hz = 0;                    // 0: the sampler's rate, capped at the source's max_hz
+  std::vector<std::string> select;  // channel names or event names to include; empty = all
+  int pid = -1;                     // perf: the process to count (-1 = system-wide)
+};
+
+enum class SensorStatus { kAvailable, kPermissionDenied, kAbsent, kUnsupported };
+[[nodiscard]] const char* SensorStatusName(SensorStatus status) noexcept;
+
+// A probe's verdict on one source kind, with the channels it could read.
+struct SensorReport {
+  std::string kind;
+  SensorStatus status = SensorStatus::kAbsent;
+  std::string reason;  // why it is not available (empty when available)
+  std::string fix;     // what the user can do about it
+  std::vector<Channel> channels;
+  std::vector<std::pair<std::string, std::string>> details;  // facts worth showing (vendor, unit)
+};
+
+struct SourceKind {
+  const char* kind;
+  std::function<SensorReport(const Roots&)> probe;
+  // Throws emp::Error with a code and a suggestion when the source cannot be built.
+  std::function<std::unique_ptr<Source>(const Roots&, const SourceSpec&)> create;
+};
+
+[[nodiscard]] const std::vector<SourceKind>& SourceKinds();
+[[nodiscard]] const SourceKind* FindSourceKind(const std::string& kind);
+
+// True when `name` is in `select`, or `select` is empty (every channel).
+[[nodiscard]] bool Selected(const std::vector<std::string>& select, const std::string& name);
+
+}  // namespace emp

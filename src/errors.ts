@@ -1,0 +1,106 @@
+// Typed errors: every failure a user can act on carries a code, the context, and a fix.
+// The native addon raises Errors with the same codes (native/errors.cc); fromNative maps them.
+
+export type EmpErrorCode =
+  | "E_ABSENT"
+  | "E_PERMISSION"
+  | "E_UNSUPPORTED"
+  | "E_IO"
+  | "E_INVALID_ARGUMENT"
+  | "E_STATE"
+  | "E_SPAWN"
+  | "E_ADDON"
+  | "E_USAGE";
+
+export interface EmpErrorDetails {
+  suggestion?: string;
+  path?: string;
+  errno?: number;
+  cause?: unknown;
+}
+
+export class EmpError extends Error {
+  readonly code: EmpErrorCode;
+  readonly suggestion?: string;
+  readonly path?: string;
+  readonly errno?: number;
+  /** Exit code the CLI uses for this error: 2 for the user's mistakes, 1 for failures. */
+  readonly exitCode: number = 1;
+
+  constructor(code: EmpErrorCode, message: string, details: EmpErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.suggestion = details.suggestion;
+    this.path = details.path;
+    this.errno = details.errno;
+  }
+}
+
+/** The sensor or interface does not exist here. */
+export class SensorAbsentError extends EmpError {}
+/** The sensor exists but this process may not read it. */
+export class PermissionError extends EmpError {}
+/** The sensor exists but cannot do what was asked (no hardware counters, old GPU). */
+export class UnsupportedError extends EmpError {}
+/** The measured command could not be started. */
+export class SpawnError extends EmpError {}
+/** The native addon is missing or was built for another Node. */
+export class AddonError extends EmpError {}
+/** A mistake in the command line, options or configuration: exit code 2. */
+export class UsageError extends EmpError {
+  override readonly exitCode = 2;
+  constructor(message: string, details: EmpErrorDetails = {}) {
+    super("E_USAGE", message, details);
+  }
+}
+/** The caller passed options the addon rejects: a usage error too. */
+export class InvalidArgumentError extends EmpError {
+  override readonly exitCode = 2;
+}
+
+interface NativeErrorShape {
+  message: string;
+  code?: string;
+  errno?: number;
+  path?: string;
+  suggestion?: string;
+}
+
+const byCode: Record<
+  string,
+  new (
+    code: EmpErrorCode,
+    message: string,
+    details?: EmpErrorDetails,
+  ) => EmpError
+> = {
+  E_ABSENT: SensorAbsentError,
+  E_PERMISSION: PermissionError,
+  E_UNSUPPORTED: UnsupportedError,
+  E_SPAWN: SpawnError,
+  E_INVALID_ARGUMENT: InvalidArgumentError,
+};
+
+/** Turns an Error thrown by the addon into the matching typed error; anything else passes through. */
+export function fromNative(error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof EmpError) return error;
+  const shape = error as Error & NativeErrorShape;
+  if (typeof shape.code !== "string" || !shape.code.startsWith("E_")) return error;
+  const Ctor = byCode[shape.code] ?? EmpError;
+  return new Ctor(shape.code as EmpErrorCode, shape.message, {
+    errno: shape.errno,
+    path: shape.path,
+    suggestion: shape.suggestion,
+    cause: error,
+  });
+}
+
+/** Runs a native call and rethrows its errors typed. */
+export function native<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw fromNative(error);
+  }
+}

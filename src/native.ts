@@ -1,0 +1,125 @@
+// The one place that loads the C++ addon, and the typed declaration of everything it exports.
+// The rest of emp imports `addon` from here and never touches the binary itself.
+import { createRequire } from "node:module";
+import { AddonError } from "./errors.js";
+
+export type SourceKind = "powercap" | "msr" | "perf-power" | "perf" | "nvml" | "thermal";
+export type SensorStatus = "available" | "permission-denied" | "absent" | "unsupported";
+
+/** What the caller asks a source for. */
+export interface SourceSpec {
+  kind: SourceKind;
+  /** Read rate in Hz; 0 or absent: the sampler's rate, capped at the source's own maximum. */
+  hz?: number;
+  /** Channel names (or perf event names) to include; absent: every channel. */
+  select?: string[];
+  /** perf counters only: the process to count (with its children); absent: system-wide. */
+  pid?: number;
+}
+
+/** One value a source writes per read, described once. `raw * scale` is in SI units. */
+export interface ChannelInfo {
+  name: string;
+  domain: string;
+  quantity: "energy" | "power" | "temperature" | "time" | "count";
+  /** Unit of the raw value ("uJ", "esu", "mJ", "mW", "mC", "ns", "count"). */
+  unit: string;
+  /** raw * scale = joules, watts, degrees C, seconds or counts. */
+  scale: number;
+  /** Modulus of a wrapping counter in raw units; 0 when it never wraps. */
+  wrap: number;
+  /** True for accumulating counters (use differences), false for gauges. */
+  counter: boolean;
+  /** Raw bits hold an int64 (temperatures below zero). */
+  signed: boolean;
+  /** The file, register or call the value comes from. */
+  origin: string;
+}
+
+export interface SamplerChannelInfo extends ChannelInfo {
+  source: SourceKind;
+  sourceIndex: number;
+  /** The source is read every `everyTicks` ticks, that is at `hz`. */
+  everyTicks: number;
+  hz: number;
+}
+
+export interface SensorReport {
+  kind: SourceKind;
+  status: SensorStatus;
+  reason: string;
+  fix: string;
+  channels: ChannelInfo[];
+  details: Record<string, string>;
+}
+
+export interface SamplerOptions {
+  sampleHz: number;
+  /** Ring capacity in ticks, rounded up to a power of two (default 65536). */
+  ringTicks?: number;
+  /** Spin this long before each deadline instead of sleeping (default 20000 ns). */
+  spinNs?: number;
+  sources: SourceSpec[];
+}
+
+/** One drain of the ring: parallel arrays, `values` column-major (channel c at [c*ticks, (c+1)*ticks)). */
+export interface DrainResult {
+  ticks: number;
+  channels: number;
+  tNs: BigInt64Array;
+  latenessNs: Float64Array;
+  readNs: Float64Array;
+  /** Bit i: source i was read successfully in this tick. */
+  readMask: Uint32Array;
+  values: BigUint64Array;
+}
+
+export interface SamplerStats {
+  /** Ticks the thread ran: pushed to the ring plus dropped. */
+  ticks: number;
+  /** Ticks lost because the ring was full (the newest are dropped). */
+  dropped: number;
+  /** Deadlines skipped because the thread ran more than one period late. */
+  missed: number;
+  /** Ticks in the ring not yet drained. */
+  pending: number;
+  ringTicks: number;
+  periodNs: number;
+  startedNs: bigint;
+  /** Failed reads per source. */
+  readErrors: number[];
+}
+
+export interface NativeSampler {
+  channels(): SamplerChannelInfo[];
+  /** Starts the thread; returns the CLOCK_MONOTONIC ns of the first tick. */
+  start(): bigint;
+  /** Stops and joins the thread; idempotent. */
+  stop(): void;
+  drain(maxTicks?: number): DrainResult;
+  stats(): SamplerStats;
+  state(): "idle" | "running" | "stopped";
+}
+
+export interface NativeAddon {
+  Sampler: new (options: SamplerOptions) => NativeSampler;
+  /** Every source kind's verdict on this machine, or only those named. */
+  probe(kinds?: SourceKind[]): SensorReport[];
+  /** CLOCK_MONOTONIC in ns: the clock of every sample and child timestamp. */
+  now(): bigint;
+  sourceKinds(): SourceKind[];
+}
+
+function load(): NativeAddon {
+  const require = createRequire(import.meta.url);
+  try {
+    return require("../build/Release/emp.node") as NativeAddon;
+  } catch (error) {
+    throw new AddonError("E_ADDON", `the emp native addon could not be loaded: ${(error as Error).message}`, {
+      suggestion: "run `npm install` (or `npm rebuild emp`) so node-gyp builds it for this Node version",
+      cause: error,
+    });
+  }
+}
+
+export const addon: NativeAddon = load();

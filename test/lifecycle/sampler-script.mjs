@@ -1,0 +1,50 @@
+// Runs a sampler in a separate process or worker for the lifecycle tests.
+// usage: node sampler-script.mjs MODE   (MODE: exit | natural | gc | worker-host)
+import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { isMainThread, parentPort, Worker } from "node:worker_threads";
+
+const require = createRequire(import.meta.url);
+const addon = require("../../build/Release/emp.node");
+
+export function samplerThreads() {
+  return readdirSync("/proc/self/task").filter(
+    (tid) => readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim() === "emp-sampler",
+  ).length;
+}
+
+function startSampler() {
+  const sampler = new addon.Sampler({ sampleHz: 1000, sources: [] });
+  sampler.start();
+  return sampler;
+}
+
+const mode = isMainThread ? process.argv[2] : "in-worker";
+
+if (mode === "exit") {
+  startSampler();
+  setTimeout(() => process.exit(0), 50);
+} else if (mode === "natural") {
+  // Nothing keeps the event loop alive: the process ends while the thread samples.
+  globalThis.keep = startSampler();
+} else if (mode === "gc") {
+  startSampler();
+  setTimeout(() => {
+    globalThis.gc();
+    setTimeout(() => {
+      globalThis.gc();
+      console.log(JSON.stringify({ threadsAfterGc: samplerThreads() }));
+    }, 100);
+  }, 50);
+} else if (mode === "in-worker") {
+  globalThis.keep = startSampler();
+  parentPort.postMessage("started");
+} else if (mode === "worker-host") {
+  const worker = new Worker(new URL(import.meta.url));
+  worker.once("message", () => {
+    const during = samplerThreads();
+    worker.once("exit", (code) => {
+      console.log(JSON.stringify({ during, after: samplerThreads(), workerExit: code }));
+    });
+  });
+}

@@ -5,9 +5,13 @@ import { fileURLToPath } from "node:url";
 
 const dir = fileURLToPath(new URL(".", import.meta.url));
 let failed = 0;
-for (const file of readdirSync(dir).filter((f) => f.endsWith(".bench.mjs")).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith(".bench.mjs"))
+  .sort()) {
   console.log(`\n== ${file}`);
-  const result = spawnSync(process.execPath, [`${dir}${file}`, ...process.argv.slice(2)], { stdio: "inherit" });
+  const result = spawnSync(process.execPath, [`${dir}${file}`, ...process.argv.slice(2)], {
+    stdio: "inherit",
+  });
   if (result.status !== 0) failed++;
 }
 process.exitCode = failed === 0 ? 0 : 1;

@@ -83,7 +83,11 @@ async function run(label, sampleHz, sources) {
     ticks: stats.ticks,
     missed: stats.missed,
     dropped: stats.dropped,
-    latenessUs: { p50: us(quantile(lateness, 0.5)), p99: us(quantile(lateness, 0.99)), max: us(lateness.at(-1)) },
+    latenessUs: {
+      p50: us(quantile(lateness, 0.5)),
+      p99: us(quantile(lateness, 0.99)),
+      max: us(lateness.at(-1)),
+    },
     readUs: { p50: us(quantile(read, 0.5)), p99: us(quantile(read, 0.99)), max: us(read.at(-1)) },
     cpuPctOfCore: Math.round((cpuNs / wallNs) * 10000) / 100,
   };
@@ -97,7 +101,11 @@ try {
     results.push(await run("no sources", hz, []));
     results.push(await run("powercap fixture x5", hz, [{ kind: "powercap" }]));
     if (addon.sourceKinds().includes("perf")) {
-      results.push(await run("perf task-clock,cpu-clock (system)", hz, [{ kind: "perf", select: ["task-clock", "cpu-clock"] }]));
+      results.push(
+        await run("perf task-clock,cpu-clock (system)", hz, [
+          { kind: "perf", select: ["task-clock", "cpu-clock"] },
+        ]),
+      );
     }
   }
 } finally {

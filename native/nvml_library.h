@@ -43,7 +43,6 @@ class NvmlLibrary {
   [[nodiscard]] nvmlDevice_t Device(unsigned index) const;
   // The marketing name ("NVIDIA H100 80GB HBM3"); "GPU <index>" when NVML will not say.
   [[nodiscard]] std::string DeviceName(nvmlDevice_t device, unsigned index) const;
-  [[nodiscard]] bool HasEnergyCounter() const noexcept { return total_energy_ != nullptr; }
 
   // Hot path: one driver call each, no allocation.
   [[nodiscard]] nvmlReturn_t TotalEnergyMj(nvmlDevice_t device, unsigned long long* energy_mj) const noexcept;

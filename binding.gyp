@@ -19,7 +19,9 @@
             "native/sampler_wrap.cc",
             "native/js_values.cc",
             "native/source_registry.cc",
-            "native/powercap_source.cc"
+            "native/powercap_source.cc",
+            "native/nvml_library.cc",
+            "native/nvml_source.cc"
           ],
           "libraries": ["-ldl", "-lpthread"]
         }]

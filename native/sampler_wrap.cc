@@ -46,7 +46,10 @@ std::shared_ptr<Sampler> Build(const Napi::Object& options) {
     if (kind == nullptr) throw Error(ErrorCode::kInvalidArgument, "unknown source kind: " + spec.kind);
     std::unique_ptr<Source> source = kind->create(roots, spec);
     const double hz = std::min({spec.hz > 0 ? spec.hz : opts.sample_hz, opts.sample_hz, source->max_hz()});
-    const double every = std::max(1.0, std::round(opts.sample_hz / hz));
+    // Rounding must not lift a source past its own ceiling: 1010 Hz / 50 Hz rounds to every 20
+    // ticks, 50.5 Hz, which NVML cannot serve.
+    const double fewest_ticks = std::ceil(opts.sample_hz / source->max_hz() - 1e-9);
+    const double every = std::max({1.0, std::round(opts.sample_hz / hz), fewest_ticks});
     sources.push_back({std::move(source), static_cast<uint32_t>(every)});
   }
   return std::make_shared<Sampler>(opts, std::move(sources));

@@ -13,7 +13,7 @@ struct Channel {
   std::string name;        // unique within its source: "package-0", "task-clock", "gpu-0-power"
   std::string domain;      // resource it belongs to: "package-0", "dram-1", "gpu-0", "process", "system"
   std::string quantity;    // "energy", "power", "temperature", "time", "count"
-  std::string unit;        // unit of the raw value: "uJ", "esu", "mJ", "mW", "mC", "ns", "count"
+  std::string unit;        // unit of the raw value: "uJ", "esu", "mJ", "mW", "mC", "C", "ns", "count"
   double scale = 1.0;      // raw * scale = SI value (J, W, degC, s, count)
   uint64_t wrap = 0;       // modulus of a wrapping counter in raw units; 0 = never wraps
   bool counter = true;     // accumulates (differences are meaningful) vs a gauge read as is

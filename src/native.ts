@@ -22,7 +22,7 @@ export interface ChannelInfo {
   name: string;
   domain: string;
   quantity: "energy" | "power" | "temperature" | "time" | "count";
-  /** Unit of the raw value ("uJ", "esu", "mJ", "mW", "mC", "ns", "count"). */
+  /** Unit of the raw value ("uJ", "esu", "mJ", "mW", "mC", "C" for NVML's whole degrees, "ns", "count"). */
   unit: string;
   /** raw * scale = joules, watts, degrees C, seconds or counts. */
   scale: number;

@@ -19,7 +19,9 @@
             "native/sampler_wrap.cc",
             "native/js_values.cc",
             "native/source_registry.cc",
-            "native/powercap_source.cc"
+            "native/powercap_source.cc",
+            "native/perf_event.cc",
+            "native/perf_counter_source.cc"
           ],
           "libraries": ["-ldl", "-lpthread"]
         }]

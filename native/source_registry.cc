@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "perf_counter_source.h"
 #include "powercap_source.h"
 
 namespace emp {
@@ -19,6 +20,7 @@ const char* SensorStatusName(SensorStatus status) noexcept {
 const std::vector<SourceKind>& SourceKinds() {
   static const std::vector<SourceKind> kinds = {
       {"powercap", PowercapSource::Probe, PowercapSource::Create},
+      {"perf", PerfCounterSource::Probe, PerfCounterSource::Create},
   };
   return kinds;
 }

@@ -21,7 +21,9 @@
             "native/source_registry.cc",
             "native/powercap_source.cc",
             "native/perf_event.cc",
-            "native/perf_counter_source.cc"
+            "native/perf_counter_source.cc",
+            "native/child_runner.cc",
+            "native/child_wrap.cc"
           ],
           "libraries": ["-ldl", "-lpthread"]
         }]

@@ -1,6 +1,6 @@
 // Per-environment state of the addon. Node creates one per main thread or worker; its
-// destructor runs at that environment's teardown and stops every sampler still running, so a
-// worker or process exit never leaves a sampling thread behind.
+// destructor runs at that environment's teardown and stops every sampler still running and
+// kills every measured command still running, so a worker or process exit leaves neither behind.
 #pragma once
 
 #include <napi.h>
@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "child_runner.h"
 #include "sampler.h"
 
 namespace emp {
@@ -20,6 +21,7 @@ class Addon : public Napi::Addon<Addon> {
   Addon& operator=(const Addon&) = delete;
 
   void Register(const std::shared_ptr<Sampler>& sampler);
+  void Register(const std::shared_ptr<ChildRunner>& child);
 
  private:
   Napi::Value Probe(const Napi::CallbackInfo& info);
@@ -28,6 +30,8 @@ class Addon : public Napi::Addon<Addon> {
 
   // Weak: a sampler lives as long as its JS object; the registry only needs to reach it at teardown.
   std::vector<std::weak_ptr<Sampler>> samplers_;
+  // Weak too: a measured command still running when its environment ends is killed.
+  std::vector<std::weak_ptr<ChildRunner>> children_;
 };
 
 }  // namespace emp

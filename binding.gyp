@@ -23,7 +23,8 @@
             "native/perf_event.cc",
             "native/perf_counter_source.cc",
             "native/child_runner.cc",
-            "native/child_wrap.cc"
+            "native/child_wrap.cc",
+            "native/exit_watcher.cc"
           ],
           "libraries": ["-ldl", "-lpthread"]
         }]

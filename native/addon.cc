@@ -13,7 +13,7 @@
 
 namespace emp {
 
-Addon::Addon(Napi::Env env, Napi::Object exports) {
+Addon::Addon(Napi::Env env, Napi::Object exports) : exit_watcher_(std::make_unique<ExitWatcher>(env)) {
   DefineAddon(exports, {
                            InstanceMethod<&Addon::Probe>("probe"),
                            InstanceMethod<&Addon::Now>("now"),
@@ -28,7 +28,7 @@ Addon::~Addon() {
     if (auto sampler = weak.lock()) sampler->Stop();
   }
   for (auto& weak : children_) {
-    // The wait worker (or the runner's destructor) reaps it; here it only has to end.
+    // Its waiting thread (or the runner's destructor) reaps it; here it only has to end.
     if (auto child = weak.lock()) (void)child->Kill(SIGKILL);
   }
 }

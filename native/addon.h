@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "child_runner.h"
+#include "exit_watcher.h"
 #include "sampler.h"
 
 namespace emp {
@@ -22,6 +23,7 @@ class Addon : public Napi::Addon<Addon> {
 
   void Register(const std::shared_ptr<Sampler>& sampler);
   void Register(const std::shared_ptr<ChildRunner>& child);
+  [[nodiscard]] ExitWatcher& exit_watcher() noexcept { return *exit_watcher_; }
 
  private:
   Napi::Value Probe(const Napi::CallbackInfo& info);
@@ -32,6 +34,8 @@ class Addon : public Napi::Addon<Addon> {
   std::vector<std::weak_ptr<Sampler>> samplers_;
   // Weak too: a measured command still running when its environment ends is killed.
   std::vector<std::weak_ptr<ChildRunner>> children_;
+  // Destroyed after the destructor's body has killed the children, closing its loop handle.
+  std::unique_ptr<ExitWatcher> exit_watcher_;
 };
 
 }  // namespace emp

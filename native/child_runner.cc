@@ -8,9 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "errors.h"
 #include "sampler.h"
@@ -237,6 +239,40 @@ Error ChildFailure(const ChildMessage& msg, const SpawnOptions& options, const s
   return SpawnError("cannot execute " + path, err, path);
 }
 
+// Every child not yet reaped, process-wide. process.exit() skips the environments' teardown
+// (and so the Addon's), but runs this library's static destructors: the registry's kills
+// the children there, so no measured command outlives emp.
+class LiveChildren {
+ public:
+  LiveChildren() = default;
+  ~LiveChildren() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (ChildRunner* child : children_) (void)child->Kill(SIGKILL);
+  }
+  LiveChildren(const LiveChildren&) = delete;
+  LiveChildren& operator=(const LiveChildren&) = delete;
+  LiveChildren(LiveChildren&&) = delete;
+  LiveChildren& operator=(LiveChildren&&) = delete;
+
+  void Add(ChildRunner* child) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    children_.push_back(child);
+  }
+  void Remove(ChildRunner* child) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    children_.erase(std::remove(children_.begin(), children_.end(), child), children_.end());
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<ChildRunner*> children_;
+};
+
+LiveChildren& Live() {
+  static LiveChildren live;
+  return live;
+}
+
 }  // namespace
 
 std::shared_ptr<ChildRunner> ChildRunner::Spawn(const SpawnOptions& options) {
@@ -361,8 +397,10 @@ std::shared_ptr<ChildRunner> ChildRunner::Spawn(const SpawnOptions& options) {
   if (n != 0) throw SpawnError("cannot read the command's start report", n < 0 ? errno : 0, path);
 
   guard.Release();
-  return std::shared_ptr<ChildRunner>(
+  std::shared_ptr<ChildRunner> child(
       new ChildRunner(pid, std::move(pidfd), start_ns, std::move(events), std::move(skipped)));
+  Live().Add(child.get());
+  return child;
 }
 
 ChildRunner::ChildRunner(pid_t pid, UniqueFd pidfd, int64_t start_ns, std::vector<std::unique_ptr<PerfEvent>> events,
@@ -374,6 +412,7 @@ ChildRunner::ChildRunner(pid_t pid, UniqueFd pidfd, int64_t start_ns, std::vecto
       skipped_(std::move(skipped)) {}
 
 ChildRunner::~ChildRunner() {
+  Live().Remove(this);
   if (reaped_.load()) return;
   (void)Kill(SIGKILL);
   siginfo_t info{};
@@ -395,6 +434,7 @@ ChildExit ChildRunner::Wait() {
   result.end_ns = MonotonicNowNs();
   if (rc < 0) throw ErrnoError(errno, "waitid on the command failed", "pid " + std::to_string(pid_));
   reaped_.store(true);
+  Live().Remove(this);
   if (info.si_code == CLD_EXITED) {
     result.exit_code = info.si_status;
   } else {

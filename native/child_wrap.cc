@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-#include <cstring>
 #include <optional>
 
 #include "addon.h"
@@ -63,64 +62,6 @@ std::optional<int> ParseSignal(const Napi::Value& value) {
   return std::nullopt;
 }
 
-Napi::Value SignalName(Napi::Env env, int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  if (abbrev == nullptr) return Napi::Number::New(env, sig);
-  return Napi::String::New(env, std::string("SIG") + abbrev);
-}
-
-// Waits for the child on a libuv pool thread: waitid blocks there, never on the JS thread,
-// and the end timestamp is taken the moment it returns rather than when JS gets to run.
-class WaitWorker final : public Napi::AsyncWorker {
- public:
-  WaitWorker(Napi::Env env, std::shared_ptr<ChildRunner> child)
-      : Napi::AsyncWorker(env, "emp:child-wait"),
-        child_(std::move(child)),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-
-  [[nodiscard]] Napi::Promise Promise() const { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    try {
-      result_ = child_->Wait();
-    } catch (const Error& error) {
-      error_.emplace(error);
-      SetError(error.what());
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("exitCode", result_.signal == 0 ? Napi::Number::New(env, result_.exit_code) : env.Null());
-    out.Set("signal", result_.signal != 0 ? SignalName(env, result_.signal) : env.Null());
-    out.Set("startNs", Napi::BigInt::New(env, child_->start_ns()));
-    out.Set("endNs", Napi::BigInt::New(env, result_.end_ns));
-    Napi::Object counters = Napi::Object::New(env);
-    for (const CounterValue& c : result_.counters) {
-      if (!c.read_ok) continue;
-      Napi::Object reading = Napi::Object::New(env);
-      reading.Set("value", Napi::BigInt::New(env, c.reading.value));
-      reading.Set("enabledNs", Napi::BigInt::New(env, c.reading.enabled_ns));
-      reading.Set("runningNs", Napi::BigInt::New(env, c.reading.running_ns));
-      counters.Set(c.name, reading);
-    }
-    out.Set("counters", counters);
-    deferred_.Resolve(out);
-  }
-
-  void OnError(const Napi::Error& error) override {
-    deferred_.Reject(error_ ? error_->ToJs(Env()).Value() : error.Value());
-  }
-
- private:
-  std::shared_ptr<ChildRunner> child_;
-  Napi::Promise::Deferred deferred_;
-  ChildExit result_;
-  std::optional<Error> error_;
-};
-
 }  // namespace
 
 Napi::Function ChildWrap::Define(Napi::Env env) {
@@ -163,16 +104,13 @@ Napi::Value ChildWrap::Skipped(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// wait() -> Promise<ChildExit>; once per child, since waiting reaps it.
+// wait() -> Promise<ChildExit>; once per child, since waiting reaps it. Never blocks this thread.
 Napi::Value ChildWrap::Wait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   EMP_JS_GUARD(env, {
     if (!child_->ClaimWait()) throw Error(ErrorCode::kState, "wait() was already called for this child");
   })
-  auto* worker = new WaitWorker(env, child_);  // owned by node-addon-api, deleted after OnOK/OnError
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return env.GetInstanceData<Addon>()->exit_watcher().Watch(child_);
 }
 
 // kill(signal = "SIGTERM") -> boolean: false when the child had already exited.

@@ -1,5 +1,5 @@
 // The JS class `Child`: `new Child(options)` starts the measured command with its counters
-// attached; wait() resolves off the JS thread when it exits; kill() signals it by pidfd.
+// attached; wait() resolves when it exits, waited for off the JS thread; kill() signals it by pidfd.
 #pragma once
 
 #include <napi.h>
@@ -22,7 +22,7 @@ class ChildWrap : public Napi::ObjectWrap<ChildWrap> {
   Napi::Value Wait(const Napi::CallbackInfo& info);
   Napi::Value Kill(const Napi::CallbackInfo& info);
 
-  // Shared with the wait worker and the addon's registry, which kills it at environment teardown.
+  // Shared with the exit watcher's thread and the addon's registry, which kills it at environment teardown.
   std::shared_ptr<ChildRunner> child_;
 };
 

@@ -1,5 +1,8 @@
 // perf_event_open counters as a sampled source (kind "perf"): system-wide, one fd per online CPU
 // summed on each read, or one process with its descendants.
+// System-wide, task-clock and cpu-clock count the time each CPU's counter was enabled, busy or
+// idle: they grow by (online CPUs x wall time), a clock, not a load. Per process they are the
+// process's CPU time.
 #pragma once
 
 #include <memory>

@@ -60,3 +60,29 @@ describe("perf source", () => {
     );
   });
 });
+
+describe("perf source for one process", () => {
+  it("counts the CPU time of a spinning process it is pointed at", async () => {
+    const { MeasuredChild } = await import("../src/sampling/child.js");
+    const child = MeasuredChild.start({ file: "sh", args: ["-c", "while :; do :; done"] });
+    try {
+      const sampler = new Sampler({
+        sampleHz: 100,
+        sources: [{ kind: "perf", pid: child.pid, select: ["task-clock"] }],
+      });
+      expect(sampler.channels[0]).toMatchObject({ name: "task-clock", domain: "process" });
+      sampler.start();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      sampler.stop();
+      const task = sampler.drain().channelNumbers(0);
+      const grewMs = ((task[task.length - 1] ?? 0) - (task[0] ?? 0)) / 1e6;
+      console.log(`per-process task-clock of a spinning sh grew ${grewMs.toFixed(1)} ms over ~300 ms`);
+      // One CPU of two: it should run nearly all the time, never more than the wall time.
+      expect(grewMs).toBeGreaterThan(200);
+      expect(grewMs).toBeLessThan(320);
+    } finally {
+      child.kill("SIGKILL");
+      await child.wait();
+    }
+  });
+});

@@ -240,15 +240,11 @@ Error ChildFailure(const ChildMessage& msg, const SpawnOptions& options, const s
 }
 
 // Every child not yet reaped, process-wide. process.exit() skips the environments' teardown
-// (and so the Addon's), but runs this library's static destructors: the registry's kills
-// the children there, so no measured command outlives emp.
+// (and so the Addon's), but runs atexit handlers: KillAll there means no measured command
+// outlives emp. Never destroyed, so a waiting thread that wakes during exit still finds it.
 class LiveChildren {
  public:
   LiveChildren() = default;
-  ~LiveChildren() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (ChildRunner* child : children_) (void)child->Kill(SIGKILL);
-  }
   LiveChildren(const LiveChildren&) = delete;
   LiveChildren& operator=(const LiveChildren&) = delete;
   LiveChildren(LiveChildren&&) = delete;
@@ -262,6 +258,10 @@ class LiveChildren {
     std::lock_guard<std::mutex> lock(mutex_);
     children_.erase(std::remove(children_.begin(), children_.end(), child), children_.end());
   }
+  void KillAll() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (ChildRunner* child : children_) (void)child->Kill(SIGKILL);
+  }
 
  private:
   std::mutex mutex_;
@@ -269,8 +269,12 @@ class LiveChildren {
 };
 
 LiveChildren& Live() {
-  static LiveChildren live;
-  return live;
+  static LiveChildren* live = [] {
+    auto* registry = new LiveChildren;
+    std::atexit([] { Live().KillAll(); });
+    return registry;
+  }();
+  return *live;
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ describe("child lifecycle", () => {
   it("kills a running child when the process calls process.exit", async () => {
     const script = `const addon = require(${JSON.stringify(addonPath)});
       const child = new addon.Child({ file: "sleep", args: ["30"] });
+      child.wait();
       process.stdout.write(String(child.pid));
       process.exit(0);`;
     const run = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 10_000 });

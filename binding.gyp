@@ -21,7 +21,12 @@
             "native/source_registry.cc",
             "native/powercap_source.cc",
             "native/nvml_library.cc",
-            "native/nvml_source.cc"
+            "native/nvml_source.cc",
+            "native/perf_event.cc",
+            "native/perf_counter_source.cc",
+            "native/child_runner.cc",
+            "native/child_wrap.cc",
+            "native/exit_watcher.cc"
           ],
           "libraries": ["-ldl", "-lpthread"]
         }]

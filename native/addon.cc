@@ -1,7 +1,10 @@
 #include "addon.h"
 
+#include <signal.h>
+
 #include <algorithm>
 
+#include "child_wrap.h"
 #include "errors.h"
 #include "js_values.h"
 #include "roots.h"
@@ -10,18 +13,23 @@
 
 namespace emp {
 
-Addon::Addon(Napi::Env env, Napi::Object exports) {
+Addon::Addon(Napi::Env env, Napi::Object exports) : exit_watcher_(std::make_unique<ExitWatcher>(env)) {
   DefineAddon(exports, {
                            InstanceMethod<&Addon::Probe>("probe"),
                            InstanceMethod<&Addon::Now>("now"),
                            InstanceMethod<&Addon::SourceKindNames>("sourceKinds"),
                        });
   exports.Set("Sampler", SamplerWrap::Define(env));
+  exports.Set("Child", ChildWrap::Define(env));
 }
 
 Addon::~Addon() {
   for (auto& weak : samplers_) {
     if (auto sampler = weak.lock()) sampler->Stop();
+  }
+  for (auto& weak : children_) {
+    // Its waiting thread (or the runner's destructor) reaps it; here it only has to end.
+    if (auto child = weak.lock()) (void)child->Kill(SIGKILL);
   }
 }
 
@@ -29,6 +37,12 @@ void Addon::Register(const std::shared_ptr<Sampler>& sampler) {
   samplers_.erase(std::remove_if(samplers_.begin(), samplers_.end(), [](const auto& w) { return w.expired(); }),
                   samplers_.end());
   samplers_.push_back(sampler);
+}
+
+void Addon::Register(const std::shared_ptr<ChildRunner>& child) {
+  children_.erase(std::remove_if(children_.begin(), children_.end(), [](const auto& w) { return w.expired(); }),
+                  children_.end());
+  children_.push_back(child);
 }
 
 // probe(kinds?: string[]) -> SensorReport[]: what each source kind can read here, and why not.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "nvml_source.h"
+#include "perf_counter_source.h"
 #include "powercap_source.h"
 
 namespace emp {
@@ -21,6 +22,7 @@ const std::vector<SourceKind>& SourceKinds() {
   static const std::vector<SourceKind> kinds = {
       {"powercap", PowercapSource::Probe, PowercapSource::Create},
       {"nvml", NvmlSource::Probe, NvmlSource::Create},
+      {"perf", PerfCounterSource::Probe, PerfCounterSource::Create},
   };
   return kinds;
 }

@@ -2,13 +2,20 @@
 export * from "./errors.js";
 export type {
   ChannelInfo,
+  ChildExit,
+  CounterReading,
   DrainResult,
+  PerfEventName,
   SamplerChannelInfo,
   SamplerOptions,
   SamplerStats,
   SensorReport,
   SensorStatus,
+  SkippedCounter,
   SourceKind,
   SourceSpec,
+  SpawnOptions,
+  StdioOption,
 } from "./native.js";
+export { type ChildResult, MeasuredChild, runCommand, scaledCount } from "./sampling/child.js";
 export { type Marker, nowNs, Sampler, TickBatch } from "./sampling/sampler.js";

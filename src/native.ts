@@ -101,8 +101,91 @@ export interface NativeSampler {
   state(): "idle" | "running" | "stopped";
 }
 
+/** The perf_event_open events emp knows; hardware ones need a PMU (absent in most VMs). */
+export type PerfEventName =
+  | "cycles"
+  | "instructions"
+  | "cache-misses"
+  | "branch-misses"
+  | "task-clock"
+  | "cpu-clock"
+  | "context-switches"
+  | "page-faults"
+  | "cpu-migrations";
+
+/** Where a stream of the measured command goes: emp's own, /dev/null, or a file (truncated). */
+export type StdioOption = "inherit" | "ignore" | (string & {});
+
+export interface SpawnOptions {
+  /** A command name looked up in PATH (the child's PATH when `env` is given), or a path. */
+  file: string;
+  /** Arguments after argv[0], which is `file` as given. */
+  args?: string[];
+  /** The whole environment of the command, or "inherit" (default) for emp's own. */
+  env?: Record<string, string> | "inherit";
+  /** Working directory; default emp's. */
+  cwd?: string;
+  stdin?: StdioOption;
+  stdout?: StdioOption;
+  /** A path equal to stdout's shares its open file, so the two interleave. */
+  stderr?: StdioOption;
+  /**
+   * perf events counted for the command and its descendants, enabled at exec. Events this
+   * machine cannot count are left out and listed in `skipped`; a permission problem throws.
+   */
+  counters?: PerfEventName[];
+}
+
+/** A counter the command runs without, and why. */
+export interface SkippedCounter {
+  name: PerfEventName;
+  code: "E_UNSUPPORTED";
+  reason: string;
+}
+
+/**
+ * A counter's final value as the kernel reports it. `value` is raw: when the PMU multiplexed the
+ * counter (`runningNs < enabledNs`) it covers only `runningNs`; scale by enabledNs / runningNs
+ * for an estimate of the whole run. Software events never multiplex.
+ */
+export interface CounterReading {
+  value: bigint;
+  enabledNs: bigint;
+  runningNs: bigint;
+}
+
+export interface ChildExit {
+  /** Exit status; null when a signal ended the command. */
+  exitCode: number | null;
+  /** The signal that ended it ("SIGTERM"), or null when it exited. */
+  signal: NodeJS.Signals | null;
+  /** CLOCK_MONOTONIC ns just before execve, the clock of the samples. */
+  startNs: bigint;
+  /** CLOCK_MONOTONIC ns when waitid returned. */
+  endNs: bigint;
+  counters: Partial<Record<PerfEventName, CounterReading>>;
+}
+
+export interface NativeChild {
+  readonly pid: number;
+  /** CLOCK_MONOTONIC ns just before execve. */
+  readonly startNs: bigint;
+  readonly skipped: SkippedCounter[];
+  /** Resolves when the command exits (the wait runs off the JS thread). Once per child. */
+  wait(): Promise<ChildExit>;
+  /** Signals the command through its pidfd (default SIGTERM); false when it had already exited. */
+  kill(signal?: NodeJS.Signals | number): boolean;
+}
+
 export interface NativeAddon {
   Sampler: new (options: SamplerOptions) => NativeSampler;
+  /**
+   * Starts a command with its counters attached before exec; throws E_SPAWN when it cannot be
+   * started. A child still running when its JS object is collected or the environment ends is killed.
+   */
+  Child: new (
+    options: SpawnOptions,
+  ) => NativeChild;
   /** Every source kind's verdict on this machine, or only those named. */
   probe(kinds?: SourceKind[]): SensorReport[];
   /** CLOCK_MONOTONIC in ns: the clock of every sample and child timestamp. */

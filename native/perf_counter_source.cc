@@ -1,0 +1,173 @@
+#include "perf_counter_source.h"
+
+#include <algorithm>
+
+#include "errors.h"
+#include "sysfs.h"
+
+namespace emp {
+
+namespace {
+Channel ChannelFor(const PerfEventDef& def, bool system_wide, const std::string& origin) {
+  Channel c;
+  c.name = def.name;
+  c.domain = system_wide ? "system" : "process";
+  c.quantity = def.counts_ns ? "time" : "count";
+  c.unit = def.counts_ns ? "ns" : "count";
+  c.scale = def.counts_ns ? 1e-9 : 1.0;
+  c.wrap = 0;  // 64-bit in the kernel
+  c.counter = true;
+  c.origin = origin;
+  return c;
+}
+
+std::string CpuListText(const std::vector<int>& cpus) {
+  std::string text;
+  for (int cpu : cpus) text += (text.empty() ? "" : ",") + std::to_string(cpu);
+  return text;
+}
+
+SensorStatus StatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kPermission: return SensorStatus::kPermissionDenied;
+    case ErrorCode::kAbsent: return SensorStatus::kAbsent;
+    default: return SensorStatus::kUnsupported;
+  }
+}
+}  // namespace
+
+SensorReport PerfCounterSource::Probe(const Roots& roots) {
+  SensorReport report;
+  report.kind = "perf";
+  const std::vector<int> cpus = sysfs::OnlineCpus(roots.sysfs);
+  const PerfTarget self{.pid = 0, .cpu = -1, .inherit = true};
+  const PerfTarget cpu_wide{.pid = -1, .cpu = cpus.empty() ? 0 : cpus.front()};
+
+  std::vector<std::string> failures;
+  bool any_permission = false;
+  std::string fix;
+  for (const PerfEventDef& def : PerfEventTable()) {
+    UniqueFd fd;
+    // Per process is what `emp measure` needs; system-wide additionally needs paranoid <= 0.
+    const int err = PerfEvent::TryOpen(def, self, &fd);
+    if (err != 0) {
+      const Error error = PerfEvent::ErrorFor(def, self, err);
+      any_permission |= error.code() == ErrorCode::kPermission;
+      if (fix.empty() || error.code() == ErrorCode::kPermission) fix = error.suggestion();
+      report.details.emplace_back(def.name,
+                                  std::string(SensorStatusName(StatusFor(error.code()))) + ": " + error.what());
+      failures.push_back(std::string(def.name) + " (" + SensorStatusName(StatusFor(error.code())) + ")");
+      continue;
+    }
+    UniqueFd wide;
+    const int wide_err = PerfEvent::TryOpen(def, cpu_wide, &wide);
+    std::string detail = "available: per process";
+    if (wide_err == 0) {
+      detail += " and system-wide";
+    } else {
+      detail += "; not system-wide: " + std::string(PerfEvent::ErrorFor(def, cpu_wide, wide_err).what());
+    }
+    report.details.emplace_back(def.name, detail);
+    report.channels.push_back(ChannelFor(def, false, std::string("perf_event_open(") + def.name + ")"));
+  }
+
+  if (!report.channels.empty()) {
+    report.status = SensorStatus::kAvailable;
+  } else {
+    report.status = any_permission ? SensorStatus::kPermissionDenied : SensorStatus::kUnsupported;
+  }
+  if (!failures.empty()) {
+    std::string names;
+    for (const auto& f : failures) names += (names.empty() ? "" : ", ") + f;
+    // Name the first failure's cause; the per-event details carry each one's own.
+    std::string cause;
+    for (const auto& [name, detail] : report.details) {
+      if (detail.rfind("available", 0) != 0) {
+        cause = detail;
+        break;
+      }
+    }
+    report.reason = "cannot open " + names + "; " + cause;
+    report.fix = fix;
+  }
+  return report;
+}
+
+std::unique_ptr<Source> PerfCounterSource::Create(const Roots& roots, const SourceSpec& spec) {
+  std::vector<const PerfEventDef*> wanted;
+  if (spec.select.empty()) {
+    for (const auto& def : PerfEventTable()) wanted.push_back(&def);
+  } else {
+    for (const auto& name : spec.select) {
+      const PerfEventDef* def = FindPerfEvent(name);
+      if (def == nullptr) {
+        throw Error(ErrorCode::kInvalidArgument, "unknown perf event: " + name, 0, {},
+                    "choose from: " + PerfEventNames());
+      }
+      wanted.push_back(def);
+    }
+  }
+
+  const bool system_wide = spec.pid < 0;
+  std::vector<PerfTarget> targets;
+  std::string where;
+  if (system_wide) {
+    const std::vector<int> cpus = sysfs::OnlineCpus(roots.sysfs);
+    if (cpus.empty()) {
+      throw Error(ErrorCode::kAbsent, "no online CPU listed", 0, roots.sysfs + "/devices/system/cpu/online");
+    }
+    for (int cpu : cpus) targets.push_back({.pid = -1, .cpu = cpu});
+    where = " on cpus " + CpuListText(cpus);
+  } else {
+    targets.push_back({.pid = spec.pid, .cpu = -1, .inherit = true});
+    where = " for pid " + std::to_string(spec.pid) + " and its children";
+  }
+
+  std::vector<Channel> channels;
+  std::vector<std::unique_ptr<PerfEvent>> events;
+  for (const PerfEventDef* def : wanted) {
+    std::vector<std::unique_ptr<PerfEvent>> group;
+    try {
+      for (const PerfTarget& target : targets) group.push_back(PerfEvent::Open(*def, target));
+    } catch (const Error& error) {
+      // Asked for everything: leave out what this machine lacks, but never a permission problem.
+      if (spec.select.empty() && error.code() == ErrorCode::kUnsupported) continue;
+      throw;
+    }
+    for (auto& event : group) events.push_back(std::move(event));
+    channels.push_back(ChannelFor(*def, system_wide, std::string("perf_event_open(") + def->name + ")" + where));
+  }
+  if (channels.empty()) {
+    throw Error(ErrorCode::kUnsupported, "no perf event could be opened" + where, 0, {},
+                "see `emp probe` for each event's status");
+  }
+  const size_t per_channel = targets.size();
+  return std::unique_ptr<Source>(new PerfCounterSource(std::move(channels), std::move(events), per_channel));
+}
+
+PerfCounterSource::PerfCounterSource(std::vector<Channel> channels, std::vector<std::unique_ptr<PerfEvent>> events,
+                                     size_t events_per_channel)
+    : channels_(std::move(channels)),
+      events_(std::move(events)),
+      events_per_channel_(events_per_channel),
+      last_scaled_(events_.size(), 0) {}
+
+bool PerfCounterSource::Read(uint64_t* out) noexcept {
+  bool ok = true;
+  PerfReading reading;
+  for (size_t c = 0; c < channels_.size(); ++c) {
+    uint64_t sum = 0;
+    for (size_t i = c * events_per_channel_; i < (c + 1) * events_per_channel_; ++i) {
+      if (events_[i]->Read(&reading)) {
+        last_scaled_[i] = std::max(last_scaled_[i], reading.Scaled());
+      } else {
+        ok = false;  // this fd contributes its last value, so the sum never steps back
+      }
+      sum += last_scaled_[i];
+    }
+    out[c] = sum;
+  }
+  return ok;
+}
+
+}  // namespace emp

@@ -1,0 +1,88 @@
+// The "perf" source: its probe on this machine and system-wide software counters in a sampler.
+import { describe, expect, it } from "vitest";
+import { addon } from "../src/native.js";
+import { Sampler } from "../src/sampling/sampler.js";
+
+describe("perf source", () => {
+  it("probes every event and names why hardware ones fail", () => {
+    const [report] = addon.probe(["perf"]);
+    expect(report?.kind).toBe("perf");
+    const names = ["cycles", "instructions", "cache-misses", "branch-misses", "task-clock", "cpu-clock"];
+    for (const name of names) expect(report?.details[name]).toBeDefined();
+    // Software events work on every Linux this runs on, VM or not.
+    expect(report?.status).toBe("available");
+    expect(report?.details["task-clock"]).toMatch(/^available/);
+    const task = report?.channels.find((c) => c.name === "task-clock");
+    expect(task).toMatchObject({ quantity: "time", unit: "ns", scale: 1e-9 });
+    if (!report?.details.cycles?.startsWith("available")) {
+      expect(report?.details.cycles).toMatch(/^unsupported: .*no hardware performance counters/);
+      expect(report?.reason).toMatch(/cycles/);
+      expect(report?.fix).not.toBe("");
+    }
+  });
+
+  it("samples system-wide task-clock that increases", async () => {
+    const sampler = new Sampler({
+      sampleHz: 200,
+      sources: [{ kind: "perf", select: ["task-clock", "context-switches"] }],
+    });
+    expect(sampler.channels.map((c) => [c.name, c.domain, c.quantity])).toEqual([
+      ["task-clock", "system", "time"],
+      ["context-switches", "system", "count"],
+    ]);
+    sampler.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    sampler.stop();
+    const batch = sampler.drain();
+    expect(batch.ticks).toBeGreaterThan(20);
+    const task = batch.channelNumbers(0);
+    for (let i = 1; i < task.length; i++) expect(task[i]).toBeGreaterThanOrEqual(task[i - 1] ?? 0);
+    const first = task[0] ?? 0;
+    const last = task[task.length - 1] ?? 0;
+    const spanS = Number((batch.raw.tNs[batch.ticks - 1] ?? 0n) - (batch.raw.tNs[0] ?? 0n)) / 1e9;
+    const cpuS = (last - first) * 1e-9;
+    console.log(`system-wide task-clock grew ${cpuS.toFixed(3)} s over ${spanS.toFixed(3)} s of samples`);
+    expect(last).toBeGreaterThan(first);
+    expect(sampler.stats().readErrors).toEqual([0]);
+  });
+
+  it("rejects an unknown event name", () => {
+    expect(() => new Sampler({ sampleHz: 100, sources: [{ kind: "perf", select: ["bogus"] }] })).toThrow(
+      /unknown perf event: bogus/,
+    );
+  });
+
+  it("refuses an explicitly selected hardware event this machine lacks", () => {
+    const [report] = addon.probe(["perf"]);
+    if (report?.details.cycles?.startsWith("available")) return;
+    expect(() => new Sampler({ sampleHz: 100, sources: [{ kind: "perf", select: ["cycles"] }] })).toThrow(
+      expect.objectContaining({ code: "E_UNSUPPORTED" }),
+    );
+  });
+});
+
+describe("perf source for one process", () => {
+  it("counts the CPU time of a spinning process it is pointed at", async () => {
+    const { MeasuredChild } = await import("../src/sampling/child.js");
+    const child = MeasuredChild.start({ file: "sh", args: ["-c", "while :; do :; done"] });
+    try {
+      const sampler = new Sampler({
+        sampleHz: 100,
+        sources: [{ kind: "perf", pid: child.pid, select: ["task-clock"] }],
+      });
+      expect(sampler.channels[0]).toMatchObject({ name: "task-clock", domain: "process" });
+      sampler.start();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      sampler.stop();
+      const task = sampler.drain().channelNumbers(0);
+      const grewMs = ((task[task.length - 1] ?? 0) - (task[0] ?? 0)) / 1e6;
+      console.log(`per-process task-clock of a spinning sh grew ${grewMs.toFixed(1)} ms over ~300 ms`);
+      // One CPU of two: it should run nearly all the time, never more than the wall time.
+      expect(grewMs).toBeGreaterThan(200);
+      expect(grewMs).toBeLessThan(320);
+    } finally {
+      child.kill("SIGKILL");
+      await child.wait();
+    }
+  });
+});

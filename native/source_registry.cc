@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "powercap_source.h"
+#include "rapl_msr_source.h"
 
 namespace emp {
 
@@ -19,6 +20,7 @@ const char* SensorStatusName(SensorStatus status) noexcept {
 const std::vector<SourceKind>& SourceKinds() {
   static const std::vector<SourceKind> kinds = {
       {"powercap", PowercapSource::Probe, PowercapSource::Create},
+      {"msr", RaplMsrSource::Probe, RaplMsrSource::Create},
   };
   return kinds;
 }

@@ -20,7 +20,8 @@
             "native/js_values.cc",
             "native/source_registry.cc",
             "native/powercap_source.cc",
-            "native/rapl_msr_source.cc"
+            "native/rapl_msr_source.cc",
+            "native/perf_power_source.cc"
           ],
           "libraries": ["-ldl", "-lpthread"]
         }]

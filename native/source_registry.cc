@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "perf_power_source.h"
 #include "powercap_source.h"
 #include "rapl_msr_source.h"
 
@@ -21,6 +22,7 @@ const std::vector<SourceKind>& SourceKinds() {
   static const std::vector<SourceKind> kinds = {
       {"powercap", PowercapSource::Probe, PowercapSource::Create},
       {"msr", RaplMsrSource::Probe, RaplMsrSource::Create},
+      {"perf-power", PerfPowerSource::Probe, PerfPowerSource::Create},
   };
   return kinds;
 }

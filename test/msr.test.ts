@@ -144,6 +144,10 @@ async function sampleAndCheck(driven: Driven[]): Promise<Sampler> {
       2 * scale,
     );
     expect(countWraps(series), `${d.channel} wrapped`).toBeGreaterThanOrEqual(1);
+    console.log(
+      `${d.channel}: ${series.length} samples, ${countWraps(series)} wrap(s), ${energyJ.toFixed(9)} J read vs ` +
+        `${expectedJ.toFixed(9)} J written (|diff| ${Math.abs(energyJ - expectedJ).toExponential(2)} J, count ${scale.toExponential(3)} J)`,
+    );
   }
   return sampler;
 }

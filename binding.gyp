@@ -26,7 +26,9 @@
             "native/perf_counter_source.cc",
             "native/child_runner.cc",
             "native/child_wrap.cc",
-            "native/exit_watcher.cc"
+            "native/exit_watcher.cc",
+            "native/rapl_msr_source.cc",
+            "native/perf_power_source.cc"
           ],
           "libraries": ["-ldl", "-lpthread"]
         }]

@@ -4,7 +4,9 @@
 
 #include "nvml_source.h"
 #include "perf_counter_source.h"
+#include "perf_power_source.h"
 #include "powercap_source.h"
+#include "rapl_msr_source.h"
 
 namespace emp {
 
@@ -23,6 +25,8 @@ const std::vector<SourceKind>& SourceKinds() {
       {"powercap", PowercapSource::Probe, PowercapSource::Create},
       {"nvml", NvmlSource::Probe, NvmlSource::Create},
       {"perf", PerfCounterSource::Probe, PerfCounterSource::Create},
+      {"msr", RaplMsrSource::Probe, RaplMsrSource::Create},
+      {"perf-power", PerfPowerSource::Probe, PerfPowerSource::Create},
   };
   return kinds;
 }

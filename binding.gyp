@@ -19,7 +19,8 @@
             "native/sampler_wrap.cc",
             "native/js_values.cc",
             "native/source_registry.cc",
-            "native/powercap_source.cc"
+            "native/powercap_source.cc",
+            "native/thermal_source.cc"
           ],
           "libraries": ["-ldl", "-lpthread"]
         }]

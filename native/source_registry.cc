@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "powercap_source.h"
+#include "thermal_source.h"
 
 namespace emp {
 
@@ -19,6 +20,7 @@ const char* SensorStatusName(SensorStatus status) noexcept {
 const std::vector<SourceKind>& SourceKinds() {
   static const std::vector<SourceKind> kinds = {
       {"powercap", PowercapSource::Probe, PowercapSource::Create},
+      {"thermal", ThermalSource::Probe, ThermalSource::Create},
   };
   return kinds;
 }

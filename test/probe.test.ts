@@ -2,7 +2,9 @@
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { measurePower } from "../src/probe/cross-check.js";
+import { handleError } from "../src/cli/handle-error.js";
+import { UsageError } from "../src/errors.js";
+import { agreement, type InterfaceReading, measurePower, sharedDomains } from "../src/probe/cross-check.js";
 import type { ProbeReport, SensorEntry } from "../src/probe/report.js";
 import { FixtureTree, withRoots } from "./fixtures/tree.js";
 import { buildCli, runEmp } from "./helpers/emp-cli.js";
@@ -189,5 +191,84 @@ describe("emp command line errors", () => {
     const result = runEmp(["--version"]);
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe("cross-check grouping", () => {
+  const energy = (name: string, domain: string) => ({
+    name,
+    domain,
+    quantity: "energy" as const,
+    unit: "uJ",
+    scale: 1e-6,
+    wrap: 0,
+    counter: true,
+    signed: false,
+    origin: "",
+  });
+  const report = (
+    kind: SensorEntry["kind"],
+    status: SensorEntry["status"],
+    channels: SensorEntry["channels"],
+  ) => ({
+    kind,
+    status,
+    reason: "",
+    fix: "",
+    channels,
+    details: {},
+  });
+
+  it("keeps only energy domains that two available kinds share", () => {
+    const domains = sharedDomains([
+      report("powercap", "available", [energy("package-0", "package-0"), energy("dram-0", "dram-0")]),
+      report("msr", "available", [energy("package-0", "package-0"), energy("core-0", "core-0")]),
+      report("perf-power", "permission-denied", [energy("energy-pkg", "package-0")]),
+    ]);
+    expect([...domains.keys()]).toEqual(["package-0"]);
+    expect(domains.get("package-0")?.map((c) => c.kind)).toEqual(["powercap", "msr"]);
+  });
+
+  it("agrees within 5 % or 0.5 W", () => {
+    const at = (powerW: number): InterfaceReading => ({
+      kind: "powercap",
+      channel: "package-0",
+      energyJ: powerW,
+      durationS: 1,
+      powerW,
+      readings: 2,
+      wraps: 0,
+    });
+    expect(agreement([at(100), at(104.9)]).agree).toBe(true);
+    expect(agreement([at(100), at(106)]).agree).toBe(false);
+    expect(agreement([at(2), at(2.4)]).agree).toBe(true);
+    expect(agreement([at(0), at(0)])).toEqual({ spreadW: 0, agree: true });
+  });
+});
+
+describe("the error handler", () => {
+  const capture = () => {
+    let text = "";
+    return { write: (chunk: string) => (text += chunk), text: () => text };
+  };
+
+  it("prints an EmpError with its fix and its exit code", () => {
+    const out = capture();
+    expect(handleError(new UsageError("bad value", { suggestion: "pass a number" }), out)).toBe(2);
+    expect(out.text()).toBe("emp: bad value\n  fix: pass a number\n");
+  });
+
+  it("keeps the stack of an unexpected error for EMP_DEBUG=1", async () => {
+    const quiet = capture();
+    expect(handleError(new TypeError("boom"), quiet)).toBe(1);
+    expect(quiet.text()).not.toMatch(/\bat /);
+    const loud = capture();
+    process.env.EMP_DEBUG = "1";
+    try {
+      handleError(new TypeError("boom"), loud);
+    } finally {
+      delete process.env.EMP_DEBUG;
+    }
+    expect(loud.text()).toMatch(/^emp: unexpected error: boom\nTypeError: boom\n {4}at /);
   });
 });

@@ -21,7 +21,8 @@ export function handleError(error: unknown, stderr: ErrorOutput = process.stderr
     if (error.exitCode === 0) return 0;
     if (error.code === "commander.help" || error.code === "commander.helpDisplayed") return EXIT_USAGE;
     const message = error.message.replace(/^error: /, "");
-    stderr.write(`emp: ${message} (see \`emp --help\`)\n`);
+    const command = (error as CommanderError & { commandPath?: string }).commandPath ?? "emp";
+    stderr.write(`emp: ${message} (see \`${command} --help\`)\n`);
     return EXIT_USAGE;
   }
   const typed = fromNative(error);

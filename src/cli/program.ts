@@ -1,6 +1,6 @@
 // The commander program: one subcommand per file, every parse error routed to handle-error.
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
+import { Command, type CommanderError } from "commander";
 import { probeCommand } from "./probe.js";
 
 function packageVersion(): string {
@@ -11,10 +11,18 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+/** A commander error tagged with the command it came from, so the hint names the right --help. */
+export type TaggedCommanderError = CommanderError & { commandPath?: string };
+
 /** Throws CommanderError instead of exiting, and leaves printing the error to handle-error. */
-function quiet(command: Command): Command {
-  command.exitOverride().configureOutput({ outputError: () => {} });
-  for (const sub of command.commands) quiet(sub);
+function quiet(command: Command, path: string): Command {
+  command
+    .exitOverride((error: TaggedCommanderError) => {
+      error.commandPath = path;
+      throw error;
+    })
+    .configureOutput({ outputError: () => {} });
+  for (const sub of command.commands) quiet(sub, `${path} ${sub.name()}`);
   return command;
 }
 
@@ -23,5 +31,5 @@ export function buildProgram(): Command {
     .description("energy measurement pipeline: RAPL, perf, NVML and temperatures sampled by a native thread")
     .version(packageVersion())
     .addCommand(probeCommand());
-  return quiet(program);
+  return quiet(program, "emp");
 }

@@ -66,7 +66,7 @@ export function formatProbeReport(report: ProbeReport): string {
   if (report.rapl.status === "available") {
     lines.push(`RAPL: available through ${report.rapl.interfaces.join(", ")}`);
   } else {
-    lines.push(`RAPL: ${report.rapl.status}: ${report.rapl.reason}`);
+    lines.push(`RAPL: ${report.rapl.status} — ${report.rapl.reason}`);
     if (report.rapl.fix) lines.push(`  fix: ${report.rapl.fix}`);
   }
   if (report.crossCheck && report.crossCheck.length > 0) {

@@ -47,18 +47,22 @@ export function raplVerdict(host: HostFacts, sensors: readonly SensorReport[]): 
     };
   }
   if (host.virtualisation.virtual) {
-    const which = [host.virtualisation.systemVendor, host.virtualisation.productName]
+    const v = host.virtualisation;
+    const evidence = [
+      v.hypervisorFlag ? "hypervisor flag set" : null,
+      v.systemVendor,
+      v.productName,
+      v.hypervisorType,
+    ]
       .filter(Boolean)
-      .join(" ");
+      .join("; ");
     return {
       status: "absent",
       interfaces,
-      reason:
-        `virtual machine${which ? ` (${which})` : ""}${host.virtualisation.hypervisorFlag ? ", hypervisor flag set" : ""}: ` +
-        "the hypervisor does not expose RAPL (no powercap zones, no energy MSRs, no perf power PMU) to guests",
+      reason: `virtual machine (${evidence}): the hypervisor does not expose RAPL (no powercap zones, no energy MSRs, no perf power PMU) to guests`,
       fix:
-        "measure on bare metal, or on a host whose hypervisor passes RAPL through; in this VM emp can read " +
-        "only software counters and temperatures, so energy here can only be estimated",
+        "measure on bare metal, or on a host whose hypervisor passes RAPL through; inside this VM energy " +
+        "cannot be measured, only estimated",
     };
   }
   return {

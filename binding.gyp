@@ -28,7 +28,8 @@
             "native/child_wrap.cc",
             "native/exit_watcher.cc",
             "native/rapl_msr_source.cc",
-            "native/perf_power_source.cc"
+            "native/perf_power_source.cc",
+            "native/thermal_source.cc"
           ],
           "libraries": ["-ldl", "-lpthread"]
         }]

@@ -7,6 +7,7 @@
 #include "perf_power_source.h"
 #include "powercap_source.h"
 #include "rapl_msr_source.h"
+#include "thermal_source.h"
 
 namespace emp {
 
@@ -27,6 +28,7 @@ const std::vector<SourceKind>& SourceKinds() {
       {"perf", PerfCounterSource::Probe, PerfCounterSource::Create},
       {"msr", RaplMsrSource::Probe, RaplMsrSource::Create},
       {"perf-power", PerfPowerSource::Probe, PerfPowerSource::Create},
+      {"thermal", ThermalSource::Probe, ThermalSource::Create},
   };
   return kinds;
 }

@@ -1,5 +1,8 @@
 // The library entry point for TypeScript users.
+
+export { Counter, type CounterUpdate, counterDifference } from "./energy/counter.js";
 export * from "./errors.js";
+export { gatherHostFacts, type HostFacts, type Virtualisation } from "./host/facts.js";
 export type {
   ChannelInfo,
   ChildExit,

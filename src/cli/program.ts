@@ -1,0 +1,35 @@
+// The commander program: one subcommand per file, every parse error routed to handle-error.
+import { readFileSync } from "node:fs";
+import { Command, type CommanderError } from "commander";
+import { probeCommand } from "./probe.js";
+
+function packageVersion(): string {
+  // src/cli and dist/cli both sit two levels below package.json.
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** A commander error tagged with the command it came from, so the hint names the right --help. */
+export type TaggedCommanderError = CommanderError & { commandPath?: string };
+
+/** Throws CommanderError instead of exiting, and leaves printing the error to handle-error. */
+function quiet(command: Command, path: string): Command {
+  command
+    .exitOverride((error: TaggedCommanderError) => {
+      error.commandPath = path;
+      throw error;
+    })
+    .configureOutput({ outputError: () => {} });
+  for (const sub of command.commands) quiet(sub, `${path} ${sub.name()}`);
+  return command;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("emp")
+    .description("energy measurement pipeline: RAPL, perf, NVML and temperatures sampled by a native thread")
+    .version(packageVersion())
+    .addCommand(probeCommand());
+  return quiet(program, "emp");
+}

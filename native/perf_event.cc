@@ -19,11 +19,11 @@ constexpr const char* kPermissionFix =
     "counting a process's kernel and user time needs kernel.perf_event_paranoid <= 1 (`sudo sysctl "
     "kernel.perf_event_paranoid=1`), system-wide counting needs <= 0; or grant CAP_PERFMON (`sudo setcap "
     "cap_perfmon+ep \"$(command -v node)\"`) or run as root";
+}  // namespace
 
 int PerfEventOpen(perf_event_attr* attr, pid_t pid, int cpu) noexcept {
   return static_cast<int>(::syscall(SYS_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
 }
-}  // namespace
 
 bool PerfEventDef::hardware() const noexcept { return type == PERF_TYPE_HARDWARE; }
 

@@ -12,7 +12,12 @@
 #include "errors.h"
 #include "unique_fd.h"
 
+struct perf_event_attr;
+
 namespace emp {
+
+// The perf_event_open syscall (no group, close-on-exec): an fd, or -1 with errno set.
+[[nodiscard]] int PerfEventOpen(perf_event_attr* attr, pid_t pid, int cpu) noexcept;
 
 struct PerfEventDef {
   const char* name;  // the user's name for it: "cycles", "task-clock"

@@ -1,7 +1,6 @@
 #include "perf_power_source.h"
 
 #include <linux/perf_event.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 #include <utility>
 
 #include "errors.h"
+#include "perf_event.h"
 #include "sysfs.h"
 
 namespace emp {
@@ -41,7 +41,7 @@ UniqueFd OpenSystemCounter(uint32_t type, uint64_t config, int cpu) noexcept {
   attr.type = type;
   attr.config = config;
   // pid -1 with a CPU: every task on that CPU, which is what an uncore-like RAPL PMU accepts.
-  return UniqueFd(static_cast<int>(::syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC)));
+  return UniqueFd(PerfEventOpen(&attr, -1, cpu));
 }
 
 std::string Hex(uint64_t value) {

@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { addon } from "../src/native.js";
 import { Sampler } from "../src/sampling/sampler.js";
+import { countWraps, energyBetweenWritesJ, matchWrites, sleep, unwrappedDelta } from "./fixtures/counters.js";
 import { type CounterLog, EnergyWriter, powercapZone } from "./fixtures/energy.js";
 import { FixtureTree, withRoots, writeCpuTopology } from "./fixtures/tree.js";
 
@@ -15,32 +16,6 @@ beforeEach(() => {
   writeCpuTopology(tree, 1, 2);
 });
 afterEach(() => tree.remove());
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Sum of successive differences, adding the modulus where the counter went down (a wrap). */
-function unwrappedDelta(series: Float64Array, modulus: number): number {
-  let total = 0;
-  for (let i = 1; i < series.length; i++) {
-    const d = (series[i] ?? 0) - (series[i - 1] ?? 0);
-    total += d < 0 ? d + modulus : d;
-  }
-  return total;
-}
-
-/** Index into `writes` of each sampled value; fails the test if a value was never written or out of order. */
-function matchWrites(sampled: BigUint64Array, writes: Array<[bigint, bigint]>): number[] {
-  const indices: number[] = [];
-  let j = 0;
-  for (const value of sampled) {
-    while (j < writes.length && writes[j]?.[1] !== value) j++;
-    expect(j, `sampled value ${value} was never written (or came out of order)`).toBeLessThan(writes.length);
-    indices.push(j);
-  }
-  return indices;
-}
 
 describe("powercap source", () => {
   it("discovers zones with their domains and wrap range", async () => {
@@ -86,18 +61,14 @@ describe("powercap source", () => {
       const writes = logs[c]?.writes ?? [];
       // Every sampled value is one the writer wrote, in the order it wrote them.
       const indices = matchWrites(batch.rawChannel(c), writes);
-      const first = writes[indices[0] ?? 0];
-      const last = writes[indices[indices.length - 1] ?? 0];
-      const expectedJ = (powerW * Number((last?.[0] ?? 0n) - (first?.[0] ?? 0n))) / 1e9;
+      const expectedJ = energyBetweenWritesJ(writes, indices, powerW);
       const energyJ = unwrappedDelta(batch.channelNumbers(c), MAX_RANGE_UJ + 1) * 1e-6;
       expect(expectedJ).toBeGreaterThan(powerW * 0.5);
       // Each end is floored to a whole microjoule by the writer.
       expect(Math.abs(energyJ - expectedJ)).toBeLessThan(3e-6);
     }
     // 25 W over ~0.6 s through a 2 J range: the package counter must have wrapped several times.
-    const pkgSeries = batch.channelNumbers(0);
-    let wraps = 0;
-    for (let i = 1; i < pkgSeries.length; i++) if ((pkgSeries[i] ?? 0) < (pkgSeries[i - 1] ?? 0)) wraps++;
+    const wraps = countWraps(batch.channelNumbers(0));
     expect(wraps).toBeGreaterThanOrEqual(6);
   });
 });

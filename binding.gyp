@@ -14,6 +14,7 @@
             "native/unique_fd.cc",
             "native/roots.cc",
             "native/sysfs.cc",
+            "native/text_format.cc",
             "native/tick_ring.cc",
             "native/sampler.cc",
             "native/sampler_wrap.cc",

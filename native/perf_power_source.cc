@@ -13,6 +13,7 @@
 #include "errors.h"
 #include "perf_event.h"
 #include "sysfs.h"
+#include "text_format.h"
 
 namespace emp {
 
@@ -44,18 +45,6 @@ UniqueFd OpenSystemCounter(uint32_t type, uint64_t config, int cpu) noexcept {
   return UniqueFd(PerfEventOpen(&attr, -1, cpu));
 }
 
-std::string Hex(uint64_t value) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
-  return buf;
-}
-
-std::string Number(double value) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", value);
-  return buf;
-}
-
 std::string JoinCpus(const std::vector<int>& cpus) {
   std::string out;
   for (int cpu : cpus) out += (out.empty() ? "" : ",") + std::to_string(cpu);
@@ -78,8 +67,8 @@ void AddDetails(const PerfPowerPmu& pmu, std::vector<std::pair<std::string, std:
   for (const auto& e : pmu.events) {
     names += (names.empty() ? "" : ",") + e.name;
     details.emplace_back(e.name + ".event", e.terms);
-    details.emplace_back(e.name + ".config", Hex(e.config));
-    details.emplace_back(e.name + ".scale", Number(e.scale));
+    details.emplace_back(e.name + ".config", HexString(e.config));
+    details.emplace_back(e.name + ".scale", ExactNumber(e.scale));
     details.emplace_back(e.name + ".unit", e.unit);
   }
   details.emplace_back("events", names);
@@ -136,8 +125,8 @@ Opened Open(const Roots& roots, const PerfPowerPmu& pmu, const std::vector<std::
       if (psys && r > 0) continue;  // platform energy is one counter for the whole system
       const std::string domain = psys ? std::string("psys") : event.domain + "-" + std::to_string(readers[r].package);
       if (!Selected(select, domain) && !Selected(select, event.name)) continue;
-      const std::string origin = "perf power type " + std::to_string(pmu.type) + " config " + Hex(event.config) + " (" +
-                                 event.name + ") on cpu " + std::to_string(readers[r].cpu);
+      const std::string origin = "perf power type " + std::to_string(pmu.type) + " config " + HexString(event.config) +
+                                 " (" + event.name + ") on cpu " + std::to_string(readers[r].cpu);
       UniqueFd fd = OpenSystemCounter(pmu.type, event.config, readers[r].cpu);
       if (!fd.Valid()) {
         const int err = errno;

@@ -81,17 +81,8 @@ SensorReport PowercapSource::Probe(const Roots& roots) {
     }
     report.channels.push_back(ChannelFor(zone));
   }
-  if (!report.channels.empty()) {
-    report.status = SensorStatus::kAvailable;
-  } else if (denied) {
-    report.status = SensorStatus::kPermissionDenied;
-    report.reason = "energy_uj exists but this process may not read it";
-    report.fix = kPermissionFix;
-  } else {
-    report.status = SensorStatus::kUnsupported;
-    report.reason = "powercap zones exist but energy_uj could not be read";
-    report.fix = kAbsentFix;
-  }
+  SettleReport(report, {denied, "energy_uj exists but this process may not read it", kPermissionFix,
+                        "powercap zones exist but energy_uj could not be read", kAbsentFix});
   return report;
 }
 

@@ -12,6 +12,7 @@
 
 #include "errors.h"
 #include "sysfs.h"
+#include "text_format.h"
 
 namespace emp {
 
@@ -49,18 +50,6 @@ struct Plan {
   std::map<int, size_t> fd_of_cpu;
 };
 
-std::string Hex(uint64_t value) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llX", static_cast<unsigned long long>(value));
-  return buf;
-}
-
-std::string Joules(double value) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", value);
-  return buf;
-}
-
 std::string DevicePath(const Roots& roots, int cpu) { return roots.dev + "/cpu/" + std::to_string(cpu) + "/msr"; }
 
 // Opens the msr device of `cpu` once; later registers of that CPU reuse the descriptor.
@@ -93,8 +82,8 @@ std::optional<uint64_t> ReadRegister(const Roots& roots, const Plan& plan, size_
   const ssize_t n = plan.fds[fd_index].PreadAt(&value, sizeof value, address);
   if (n == static_cast<ssize_t>(sizeof value)) return value;
   if (n < 0 && (errno == EACCES || errno == EPERM)) {
-    throw Error(ErrorCode::kPermission, "reading MSR " + Hex(static_cast<uint64_t>(address)) + " was refused", errno,
-                DevicePath(roots, cpu), kPermissionFix);
+    throw Error(ErrorCode::kPermission, "reading MSR " + HexString(static_cast<uint64_t>(address)) + " was refused",
+                errno, DevicePath(roots, cpu), kPermissionFix);
   }
   return std::nullopt;
 }
@@ -103,8 +92,9 @@ uint64_t ReadRequired(const Roots& roots, const Plan& plan, size_t fd_index, int
   auto value = ReadRegister(roots, plan, fd_index, cpu, address);
   if (!value) {
     throw Error(ErrorCode::kUnsupported,
-                std::string("the ") + what + " MSR " + Hex(static_cast<uint64_t>(address)) + " cannot be read on cpu " +
-                    std::to_string(cpu) + ": this CPU or its hypervisor does not implement RAPL",
+                std::string("the ") + what + " MSR " + HexString(static_cast<uint64_t>(address)) +
+                    " cannot be read on cpu " + std::to_string(cpu) +
+                    ": this CPU or its hypervisor does not implement RAPL",
                 errno, DevicePath(roots, cpu), kUnsupportedFix);
   }
   return *value;
@@ -119,7 +109,7 @@ void AddChannel(Plan& plan, const std::string& name, const std::string& domain, 
   c.unit = "esu";
   c.scale = unit_j;
   c.wrap = kCounterWrap;
-  c.origin = "msr " + Hex(static_cast<uint64_t>(address)) + " on cpu " + std::to_string(cpu);
+  c.origin = "msr " + HexString(static_cast<uint64_t>(address)) + " on cpu " + std::to_string(cpu);
   plan.channels.push_back(std::move(c));
   plan.registers.push_back({fd_index, address});
 }
@@ -165,10 +155,10 @@ void PlanIntel(const Roots& roots, const CpuIdentity& cpu, const std::vector<sys
     (void)AddOptional(roots, plan, "dram-" + p, "dram-" + p, dram_unit_j, fd, reader, kIntelDramEnergy);
     if (i == 0) {
       first_unit_j = unit_j;
-      details.emplace_back("power_unit_register", Hex(power_unit));
+      details.emplace_back("power_unit_register", HexString(power_unit));
       details.emplace_back("energy_status_unit", std::to_string(esu));
-      details.emplace_back("energy_unit_j", Joules(unit_j));
-      details.emplace_back("dram_energy_unit_j", Joules(dram_unit_j));
+      details.emplace_back("energy_unit_j", ExactNumber(unit_j));
+      details.emplace_back("dram_energy_unit_j", ExactNumber(dram_unit_j));
       if (HasFixedDramUnit(cpu)) details.emplace_back("dram_unit_quirk", "fixed 2^-16 J on this server model");
     }
   }
@@ -177,7 +167,7 @@ void PlanIntel(const Roots& roots, const CpuIdentity& cpu, const std::vector<sys
   const double psys_unit_j = HasFixedPsysUnit(cpu) ? 1.0 : first_unit_j;
   if (AddOptional(roots, plan, "psys", "psys", psys_unit_j, OpenCpu(roots, plan, first.cpu), first.cpu,
                   kIntelPsysEnergy)) {
-    details.emplace_back("psys_energy_unit_j", Joules(psys_unit_j));
+    details.emplace_back("psys_energy_unit_j", ExactNumber(psys_unit_j));
   }
 }
 
@@ -212,9 +202,9 @@ void PlanAmd(const Roots& roots, const std::vector<sysfs::PackageCpu>& packages,
                    : 0;
     }
     if (i == 0) {
-      details.emplace_back("power_unit_register", Hex(power_unit));
+      details.emplace_back("power_unit_register", HexString(power_unit));
       details.emplace_back("energy_status_unit", std::to_string(esu));
-      details.emplace_back("energy_unit_j", Joules(unit_j));
+      details.emplace_back("energy_unit_j", ExactNumber(unit_j));
     }
   }
   details.emplace_back("core_channels", std::to_string(cores));
@@ -227,8 +217,8 @@ Plan Build(const Roots& roots, std::vector<std::pair<std::string, std::string>>&
   if (!cpuinfo) throw ErrnoError(errno, "cannot read the CPU identity", cpuinfo_path);
   const CpuIdentity cpu = ParseCpuInfo(*cpuinfo);
   details.emplace_back("vendor", cpu.vendor_id.empty() ? "unknown" : cpu.vendor_id);
-  details.emplace_back("family", cpu.family < 0 ? "unknown" : Hex(static_cast<uint64_t>(cpu.family)));
-  details.emplace_back("model", cpu.model < 0 ? "unknown" : Hex(static_cast<uint64_t>(cpu.model)));
+  details.emplace_back("family", cpu.family < 0 ? "unknown" : HexString(static_cast<uint64_t>(cpu.family)));
+  details.emplace_back("model", cpu.model < 0 ? "unknown" : HexString(static_cast<uint64_t>(cpu.model)));
 
   const bool amd_like =
       (cpu.vendor == CpuVendor::kAmd && cpu.family >= 0x17) || (cpu.vendor == CpuVendor::kHygon && cpu.family >= 0x18);
@@ -239,7 +229,7 @@ Plan Build(const Roots& roots, std::vector<std::pair<std::string, std::string>>&
   }
   if (cpu.vendor != CpuVendor::kIntel && !amd_like) {
     throw Error(ErrorCode::kUnsupported,
-                cpu.vendor_id + " family " + Hex(static_cast<uint64_t>(cpu.family)) +
+                cpu.vendor_id + " family " + HexString(static_cast<uint64_t>(cpu.family)) +
                     " predates RAPL (AMD needs family 17h or later, Hygon 18h)",
                 0, cpuinfo_path, kUnsupportedFix);
   }

@@ -21,6 +21,20 @@ const char* SensorStatusName(SensorStatus status) noexcept {
   return "absent";
 }
 
+void SettleReport(SensorReport& report, const ProbeOutcome& outcome) {
+  if (!report.channels.empty()) {
+    report.status = SensorStatus::kAvailable;
+  } else if (outcome.denied) {
+    report.status = SensorStatus::kPermissionDenied;
+    report.reason = outcome.denied_reason;
+    report.fix = outcome.permission_fix;
+  } else {
+    report.status = SensorStatus::kUnsupported;
+    report.reason = outcome.unreadable_reason;
+    report.fix = outcome.unreadable_fix;
+  }
+}
+
 const std::vector<SourceKind>& SourceKinds() {
   static const std::vector<SourceKind> kinds = {
       {"powercap", PowercapSource::Probe, PowercapSource::Create},

@@ -34,6 +34,17 @@ struct SensorReport {
   std::vector<std::pair<std::string, std::string>> details;  // facts worth showing (vendor, unit)
 };
 
+// Settles a probe that found files and tried to read each: available when any channel could be
+// read, else permission-denied (when a read was refused) or unsupported.
+struct ProbeOutcome {
+  bool denied;                // some read failed with EACCES or EPERM
+  const char* denied_reason;  // "energy_uj exists but this process may not read it"
+  const char* permission_fix;
+  const char* unreadable_reason;  // the files exist but gave no value
+  const char* unreadable_fix;
+};
+void SettleReport(SensorReport& report, const ProbeOutcome& outcome);
+
 struct SourceKind {
   const char* kind;
   std::function<SensorReport(const Roots&)> probe;

@@ -204,17 +204,8 @@ SensorReport ThermalSource::Probe(const Roots& roots) {
     report.channels.push_back(ChannelFor(sensor));
   }
   if (silent > 0) report.details.emplace_back("unreadable", std::to_string(silent) + " sensor(s) did not answer");
-  if (!report.channels.empty()) {
-    report.status = SensorStatus::kAvailable;
-  } else if (denied) {
-    report.status = SensorStatus::kPermissionDenied;
-    report.reason = "temperature files exist but this process may not read them";
-    report.fix = kPermissionFix;
-  } else {
-    report.status = SensorStatus::kUnsupported;
-    report.reason = "temperature files exist but none returned a value (sensors disabled or faulty)";
-    report.fix = kAbsentFix;
-  }
+  SettleReport(report, {denied, "temperature files exist but this process may not read them", kPermissionFix,
+                        "temperature files exist but none returned a value (sensors disabled or faulty)", kAbsentFix});
   return report;
 }
 

@@ -173,7 +173,7 @@ describe("msr source, Intel", () => {
       ["package-1", "package-1", 2 ** -14, WRAP, "esu", "msr 0x611 on cpu 2"],
       ["core-1", "core-1", 2 ** -14, WRAP, "esu", "msr 0x639 on cpu 2"],
       ["dram-1", "dram-1", 2 ** -16, WRAP, "esu", "msr 0x619 on cpu 2"],
-      ["psys", "psys", 2 ** -14, WRAP, "esu", "msr 0x64D on cpu 0"],
+      ["psys", "psys", 2 ** -14, WRAP, "esu", "msr 0x64d on cpu 0"],
     ]);
   });
 
@@ -233,9 +233,9 @@ describe("msr source, AMD", () => {
     });
     // SMT siblings 2 and 3 share cores 0 and 1: their MSR devices are never opened (they do not exist here).
     expect(report.channels.map((c) => [c.name, c.domain, c.scale, c.wrap, c.origin])).toEqual([
-      ["package-0", "package-0", 2 ** -16, WRAP, "msr 0xC001029B on cpu 0"],
-      ["core-0-0", "core-0", 2 ** -16, WRAP, "msr 0xC001029A on cpu 0"],
-      ["core-0-1", "core-0", 2 ** -16, WRAP, "msr 0xC001029A on cpu 1"],
+      ["package-0", "package-0", 2 ** -16, WRAP, "msr 0xc001029b on cpu 0"],
+      ["core-0-0", "core-0", 2 ** -16, WRAP, "msr 0xc001029a on cpu 0"],
+      ["core-0-1", "core-0", 2 ** -16, WRAP, "msr 0xc001029a on cpu 1"],
     ]);
   });
 

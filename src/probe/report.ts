@@ -5,14 +5,8 @@ import { gatherHostFacts, type HostFacts } from "../host/facts.js";
 import { addon, type ChannelInfo, type SensorReport, type SensorStatus, type SourceKind } from "../native.js";
 import type { CrossCheck } from "./cross-check.js";
 
-export interface SensorEntry {
-  kind: SourceKind;
-  status: SensorStatus;
-  reason: string;
-  fix: string;
-  channels: ChannelInfo[];
-  details: Record<string, string>;
-}
+/** One source kind's verdict, as the addon reports it. */
+export type SensorEntry = SensorReport;
 
 export interface RaplVerdict {
   /** "available" when any RAPL interface (powercap, msr, perf-power) can be read. */

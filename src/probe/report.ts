@@ -2,7 +2,7 @@
 // verdict on RAPL with the reason it is missing and what to do about it.
 import { native } from "../errors.js";
 import { gatherHostFacts, type HostFacts } from "../host/facts.js";
-import { addon, type SensorReport, type SourceKind } from "../native.js";
+import { addon, type SensorReport, type SensorStatus, type SourceKind } from "../native.js";
 import type { CrossCheck } from "./cross-check.js";
 
 /** One source kind's verdict, as the addon reports it. */

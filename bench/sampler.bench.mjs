@@ -51,8 +51,11 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function run(label, sampleHz, sources) {
+async function run(label, sampleHz, sources, sysfsRoot) {
+  // The roots are read when the sampler is built, so only this row sees the fixture.
+  if (sysfsRoot) process.env.EMP_SYSFS_ROOT = sysfsRoot;
   const sampler = new Sampler({ sampleHz, sources });
+  delete process.env.EMP_SYSFS_ROOT;
   const lateness = [];
   const read = [];
   sampler.start();
@@ -94,12 +97,11 @@ async function run(label, sampleHz, sources) {
 }
 
 const fixture = powercapFixture();
-process.env.EMP_SYSFS_ROOT = fixture;
 const results = [];
 try {
   for (const hz of [1000, 10000]) {
     results.push(await run("no sources", hz, []));
-    results.push(await run("powercap fixture x5", hz, [{ kind: "powercap" }]));
+    results.push(await run("powercap fixture x5", hz, [{ kind: "powercap" }], fixture));
     if (addon.sourceKinds().includes("perf")) {
       results.push(
         await run("perf task-clock,cpu-clock (system)", hz, [

@@ -304,13 +304,7 @@ SensorReport PerfPowerSource::Probe(const Roots& roots) {
     report.status = SensorStatus::kAvailable;
     report.channels = std::move(opened.channels);
   } catch (const Error& error) {
-    switch (error.code()) {
-      case ErrorCode::kAbsent: report.status = SensorStatus::kAbsent; break;
-      case ErrorCode::kPermission: report.status = SensorStatus::kPermissionDenied; break;
-      default: report.status = SensorStatus::kUnsupported; break;
-    }
-    report.reason = error.what();
-    report.fix = error.suggestion();
+    ReportFailure(report, error);
   }
   return report;
 }

@@ -320,14 +320,7 @@ SensorReport RaplMsrSource::Probe(const Roots& roots) {
     report.status = SensorStatus::kAvailable;
     report.channels = std::move(plan.channels);
   } catch (const Error& error) {
-    switch (error.code()) {
-      case ErrorCode::kAbsent: report.status = SensorStatus::kAbsent; break;
-      case ErrorCode::kPermission: report.status = SensorStatus::kPermissionDenied; break;
-      default: report.status = SensorStatus::kUnsupported; break;
-    }
-    report.reason = error.what();
-    if (!error.path().empty()) report.reason += " (" + error.path() + ")";
-    report.fix = error.suggestion();
+    ReportFailure(report, error);
   }
   return report;
 }

@@ -35,6 +35,19 @@ void SettleReport(SensorReport& report, const ProbeOutcome& outcome) {
   }
 }
 
+void ReportFailure(SensorReport& report, const Error& error) {
+  switch (error.code()) {
+    case ErrorCode::kAbsent: report.status = SensorStatus::kAbsent; break;
+    case ErrorCode::kPermission: report.status = SensorStatus::kPermissionDenied; break;
+    default: report.status = SensorStatus::kUnsupported; break;
+  }
+  report.reason = error.what();
+  if (!error.path().empty() && report.reason.find(error.path()) == std::string::npos) {
+    report.reason += " (" + error.path() + ")";
+  }
+  report.fix = error.suggestion();
+}
+
 const std::vector<SourceKind>& SourceKinds() {
   static const std::vector<SourceKind> kinds = {
       {"powercap", PowercapSource::Probe, PowercapSource::Create},

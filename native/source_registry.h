@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "errors.h"
 #include "roots.h"
 #include "source.h"
 
@@ -44,6 +45,10 @@ struct ProbeOutcome {
   const char* unreadable_fix;
 };
 void SettleReport(SensorReport& report, const ProbeOutcome& outcome);
+
+// Fills a report from the error that stopped a probe: its code picks the status (absent,
+// permission-denied, else unsupported), its message and path the reason, its suggestion the fix.
+void ReportFailure(SensorReport& report, const Error& error);
 
 struct SourceKind {
   const char* kind;

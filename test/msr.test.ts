@@ -5,8 +5,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EmpError } from "../src/errors.js";
 import { addon, type SensorReport } from "../src/native.js";
 import { Sampler } from "../src/sampling/sampler.js";
-import { countWraps, energyBetweenWritesJ, matchWrites, sleep, unwrappedDelta } from "./fixtures/counters.js";
-import { type CounterLog, type CounterSpec, EnergyWriter, msrDevice } from "./fixtures/energy.js";
+import {
+  countWraps,
+  energyBetweenWritesJ,
+  matchWrites,
+  sampleWhileWriting,
+  unwrappedDelta,
+} from "./fixtures/counters.js";
+import { type CounterSpec, EnergyWriter, msrDevice } from "./fixtures/energy.js";
 import { FixtureTree, withRoots, writeCpuTopology } from "./fixtures/tree.js";
 
 const WRAP = 2 ** 32;
@@ -109,21 +115,13 @@ async function sampleAndCheck(driven: Driven[]): Promise<Sampler> {
     tree,
     driven.map((d) => d.spec),
   );
-  let logs: CounterLog[] = [];
   const sampler = await inTree(() => new Sampler({ sampleHz: 1000, sources: [{ kind: "msr" }] })).catch(
     async (error: unknown) => {
       await writer.stop();
       throw error;
     },
   );
-  try {
-    sampler.start();
-    await sleep(600);
-    sampler.stop();
-  } finally {
-    logs = await writer.stop();
-  }
-  const batch = sampler.drain();
+  const { batch, logs } = await sampleWhileWriting(sampler, writer, 600);
   expect(sampler.stats().dropped).toBe(0);
   expect(sampler.stats().readErrors).toEqual([0]);
   expect(batch.ticks).toBeGreaterThan(400);

@@ -2,8 +2,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { addon } from "../src/native.js";
 import { Sampler } from "../src/sampling/sampler.js";
-import { countWraps, energyBetweenWritesJ, matchWrites, sleep, unwrappedDelta } from "./fixtures/counters.js";
-import { type CounterLog, EnergyWriter, powercapZone } from "./fixtures/energy.js";
+import {
+  countWraps,
+  energyBetweenWritesJ,
+  matchWrites,
+  sampleWhileWriting,
+  unwrappedDelta,
+} from "./fixtures/counters.js";
+import { EnergyWriter, powercapZone } from "./fixtures/energy.js";
 import { FixtureTree, withRoots, writeCpuTopology } from "./fixtures/tree.js";
 
 const MAX_RANGE_UJ = 1_999_999; // wraps every 80 ms at 25 W
@@ -38,18 +44,10 @@ describe("powercap source", () => {
       { format: "text", path: pkg, unitJ: 1e-6, wrap: MAX_RANGE_UJ + 1, idleW: PACKAGE_W },
       { format: "text", path: core, unitJ: 1e-6, wrap: MAX_RANGE_UJ + 1, idleW: CORE_W },
     ]);
-    let logs: CounterLog[] = [];
     const sampler = await withRoots({ EMP_SYSFS_ROOT: tree.root }, () => {
       return new Sampler({ sampleHz: 1000, sources: [{ kind: "powercap" }] });
     });
-    try {
-      sampler.start();
-      await sleep(600);
-      sampler.stop();
-    } finally {
-      logs = await writer.stop();
-    }
-    const batch = sampler.drain();
+    const { batch, logs } = await sampleWhileWriting(sampler, writer, 600);
     expect(sampler.stats().dropped).toBe(0);
     expect(batch.ticks).toBeGreaterThan(500);
     expect(sampler.channels.map((c) => c.domain)).toEqual(["package-0", "core-0"]);

@@ -22,3 +22,12 @@ export type {
 } from "./native.js";
 export { type ChildResult, MeasuredChild, runCommand, scaledCount } from "./sampling/child.js";
 export { type Marker, nowNs, Sampler, TickBatch } from "./sampling/sampler.js";
+export { mulberry32 } from "./stats/random.js";
+export {
+  DEFAULT_CONFIDENCE,
+  DEFAULT_RESAMPLES,
+  DEFAULT_SEED,
+  type Summary,
+  type SummaryOptions,
+  summarize,
+} from "./stats/summary.js";

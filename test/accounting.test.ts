@@ -146,6 +146,9 @@ describe("interpolation", () => {
     expect(interval.durationS).toBeCloseTo(0.0035, 15);
     expect(interval.powerW).toBeCloseTo(0.67 / 0.0035, 9);
     expect(interval.points).toBe(2);
+    // Points on the ends are not inside: 5 and 7 ms are.
+    expect(intervalEnergy(series, 3n * MS, 8n * MS).points).toBe(2);
+    expect(intervalEnergy(series, 3n * MS, 8n * MS).energyJ).toBeCloseTo(1.15, 12);
     expect(interval.method).toBe("counter");
   });
 

@@ -47,14 +47,7 @@ export function energyAtJ(series: EnergySeries, tNs: bigint): number {
       },
     );
   }
-  // The last point at or before tNs.
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((times[mid] as bigint) <= tNs) lo = mid;
-    else hi = mid - 1;
-  }
+  const lo = lastAtOrBefore(times, tNs);
   const t0 = times[lo] as bigint;
   const e0 = energies[lo] as number;
   if (t0 === tNs || lo === n - 1) return e0;
@@ -82,11 +75,9 @@ export function intervalEnergy(series: EnergySeries, startNs: bigint, endNs: big
   const energyJ = energyAtJ(series, endNs) - energyAtJ(series, startNs);
   const durationS = Number(endNs - startNs) / 1e9;
   const times = series.pointsNs;
-  let points = 0;
-  for (let i = 0; i < times.length; i++) {
-    const t = times[i] as bigint;
-    if (t > startNs && t < endNs) points++;
-  }
+  // Points strictly inside: those at or before the end, less those at or before the start, less one at the end.
+  const atEnd = times[lastAtOrBefore(times, endNs)] === endNs ? 1 : 0;
+  const points = endNs > startNs ? lastAtOrBefore(times, endNs) - lastAtOrBefore(times, startNs) - atEnd : 0;
   const warnings = series.warnings();
   const periodNs = series.updatePeriodNs;
   if (periodNs !== undefined && Number(endNs - startNs) < periodNs) {
@@ -109,4 +100,16 @@ export function intervalEnergy(series: EnergySeries, startNs: bigint, endNs: big
     points,
     warnings,
   };
+}
+
+/** Index of the last time at or before `tNs` in ascending `times`; -1 when all are after it. */
+function lastAtOrBefore(times: BigInt64Array, tNs: bigint): number {
+  let lo = -1;
+  let hi = times.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((times[mid] as bigint) <= tNs) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

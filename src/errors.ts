@@ -10,7 +10,8 @@ export type EmpErrorCode =
   | "E_STATE"
   | "E_SPAWN"
   | "E_ADDON"
-  | "E_USAGE";
+  | "E_USAGE"
+  | "E_OUT_OF_SPAN";
 
 export interface EmpErrorDetails {
   suggestion?: string;
@@ -47,6 +48,12 @@ export class UnsupportedError extends EmpError {}
 export class SpawnError extends EmpError {}
 /** The native addon is missing or was built for another Node. */
 export class AddonError extends EmpError {}
+/** Energy was asked for at a time the samples do not cover (before the first or after the last reading). */
+export class OutOfSpanError extends EmpError {
+  constructor(message: string, details: EmpErrorDetails = {}) {
+    super("E_OUT_OF_SPAN", message, details);
+  }
+}
 /** A mistake in the command line, options or configuration: exit code 2. */
 export class UsageError extends EmpError {
   override readonly exitCode = 2;

@@ -1,6 +1,23 @@
 // The library entry point for TypeScript users.
 
+export {
+  type Baseline,
+  type BaselineDrift,
+  baselineDrift,
+  DEFAULT_DRIFT_THRESHOLD,
+  measureBaseline,
+  type NetEnergy,
+  netEnergy,
+  runEnergy,
+} from "./energy/baseline.js";
 export { Counter, type CounterUpdate, counterDifference } from "./energy/counter.js";
+export { energyAtJ, type IntervalEnergy, intervalEnergy } from "./energy/interpolate.js";
+export {
+  type AccountingWarning,
+  type AccountingWarningCode,
+  EnergySeries,
+  type SeriesMethod,
+} from "./energy/series.js";
 export * from "./errors.js";
 export { gatherHostFacts, type HostFacts, type Virtualisation } from "./host/facts.js";
 export type {

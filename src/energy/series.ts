@@ -1,0 +1,300 @@
+// One channel's drained ticks turned into cumulative energy (joules since its first reading) on the
+// sampler's clock: wrap-corrected counters, or power gauges integrated over time.
+import { UsageError } from "../errors.js";
+import type { SamplerChannelInfo } from "../native.js";
+import type { TickBatch } from "../sampling/sampler.js";
+import { Counter } from "./counter.js";
+
+/** How a series got its joules: differences of an energy counter, or a power gauge integrated. */
+export type SeriesMethod = "counter" | "integrated";
+
+export type AccountingWarningCode =
+  | "possible-hidden-wrap"
+  | "baseline-drift"
+  | "run-shorter-than-update-period"
+  | "too-few-readings";
+
+/** Something a reader of the numbers should know; never a reason to drop them. */
+export interface AccountingWarning {
+  code: AccountingWarningCode;
+  domain: string;
+  message: string;
+  /** Where on the sampler's clock it happened, when it is one place. */
+  tNs?: bigint;
+}
+
+const INITIAL_CAPACITY = 1024;
+
+/**
+ * Cumulative energy of one channel. It keeps a point for the first reading and for every fresh
+ * reading (the value changed) of an energy counter, or for every reading of a power gauge: at
+ * 10 kHz most RAPL ticks repeat the last value, and repeats carry no new information about when
+ * energy was spent. Points live in typed arrays grown by doubling, so a long session costs
+ * 16 bytes per point (24 for gauges) and no objects.
+ */
+export class EnergySeries {
+  readonly name: string;
+  readonly domain: string;
+  readonly method: SeriesMethod;
+  /** The modulus of the counter in joules; 0 when it never wraps (and for gauges). */
+  readonly wrapJ: number;
+
+  private tNs = new BigInt64Array(INITIAL_CAPACITY);
+  private energyJ = new Float64Array(INITIAL_CAPACITY);
+  /** Gauges only: the power read at each point, W. */
+  private powerW: Float64Array<ArrayBuffer> | undefined;
+  private count = 0;
+
+  private readonly counter: Counter | undefined;
+  private readonly scale: number;
+  private readonly signed: boolean;
+
+  private readingCount = 0;
+  private freshCount = 0;
+  private lastRaw: bigint | undefined;
+  private lastReadNs: bigint | undefined;
+  private firstReadNs: bigint | undefined;
+  /** Longest time between two successive readings, and where it began. */
+  private maxGapNs = 0n;
+  private maxGapStartNs: bigint | undefined;
+  private highestPowerW = 0;
+  /** Times of the readings where the value changed, for the update period. */
+  private changeNs = new BigInt64Array(INITIAL_CAPACITY);
+  private changeCount = 0;
+  /** Cumulative energy (integrated) up to the previous reading, for gauges. */
+  private integratedJ = 0;
+  private lastPowerW = 0;
+
+  /**
+   * `channels`: the sampler's channels; `channel`: the index of an energy counter (quantity
+   * "energy", counter) or a power gauge (quantity "power", not a counter) among them.
+   */
+  constructor(
+    private readonly channels: readonly SamplerChannelInfo[],
+    readonly channel: number,
+  ) {
+    const info = channels[channel];
+    if (info === undefined) throw new UsageError(`no sampler channel ${channel}`);
+    this.name = info.name;
+    this.domain = info.domain;
+    this.scale = info.scale;
+    this.signed = info.signed;
+    if (info.quantity === "energy" && info.counter) {
+      this.method = "counter";
+      this.counter = new Counter(BigInt(info.wrap), info.scale);
+      this.wrapJ = info.wrap * info.scale;
+    } else if (info.quantity === "power" && !info.counter) {
+      this.method = "integrated";
+      this.powerW = new Float64Array(INITIAL_CAPACITY);
+      this.wrapJ = 0;
+    } else {
+      throw new UsageError(
+        `channel ${info.name} (${info.quantity}${info.counter ? ", counter" : ""}) is neither an energy counter nor a power gauge`,
+      );
+    }
+  }
+
+  /** Every energy counter and power gauge among the sampler's channels, one series each. */
+  static forChannels(channels: readonly SamplerChannelInfo[]): EnergySeries[] {
+    const out: EnergySeries[] = [];
+    channels.forEach((c, i) => {
+      if ((c.quantity === "energy" && c.counter) || (c.quantity === "power" && !c.counter)) {
+        out.push(new EnergySeries(channels, i));
+      }
+    });
+    return out;
+  }
+
+  /** Adds the channel's readings from one drain; batches must come in the order they were drained. */
+  append(batch: TickBatch): this {
+    const info = this.channels[this.channel];
+    if (info === undefined || batch.raw.channels !== this.channels.length) {
+      throw new UsageError("a TickBatch from another sampler was appended to an energy series");
+    }
+    const values = batch.rawChannel(this.channel);
+    const times = batch.raw.tNs;
+    for (let i = 0; i < batch.ticks; i++) {
+      if (!batch.wasRead(i, info.sourceIndex)) continue;
+      const t = times[i] as bigint;
+      const raw = values[i] as bigint;
+      this.reading(t, raw);
+    }
+    return this;
+  }
+
+  private reading(t: bigint, raw: bigint): void {
+    this.readingCount++;
+    const previousNs = this.lastReadNs;
+    if (previousNs !== undefined && t - previousNs > this.maxGapNs) {
+      this.maxGapNs = t - previousNs;
+      this.maxGapStartNs = previousNs;
+    }
+    if (this.firstReadNs === undefined) this.firstReadNs = t;
+    this.lastReadNs = t;
+    const changed = this.lastRaw !== undefined && raw !== this.lastRaw;
+    this.lastRaw = raw;
+    if (changed) {
+      this.freshCount++;
+      this.changeNs = grownBig(this.changeNs, this.changeCount);
+      this.changeNs[this.changeCount++] = t;
+    }
+    if (this.counter !== undefined) this.counterReading(t, raw, changed);
+    else this.gaugeReading(t, raw, previousNs);
+  }
+
+  private counterReading(t: bigint, raw: bigint, changed: boolean): void {
+    const counter = this.counter as Counter;
+    const update = counter.update(raw);
+    if (update.kind !== "first-reading" && !changed) return;
+    const energyJ = counter.energyJ;
+    if (this.count > 0) {
+      const dtS = Number(t - (this.tNs[this.count - 1] as bigint)) / 1e9;
+      const dJ = energyJ - (this.energyJ[this.count - 1] as number);
+      if (dtS > 0) this.highestPowerW = Math.max(this.highestPowerW, dJ / dtS);
+    }
+    this.push(t, energyJ, 0);
+  }
+
+  private gaugeReading(t: bigint, raw: bigint, previousNs: bigint | undefined): void {
+    const value = this.signed ? BigInt.asIntN(64, raw) : raw;
+    const powerW = Number(value) * this.scale;
+    if (previousNs !== undefined) {
+      // Trapezoid: the power is taken to change linearly between two readings.
+      this.integratedJ += ((this.lastPowerW + powerW) / 2) * (Number(t - previousNs) / 1e9);
+    }
+    this.lastPowerW = powerW;
+    this.highestPowerW = Math.max(this.highestPowerW, powerW);
+    this.push(t, this.integratedJ, powerW);
+  }
+
+  private push(t: bigint, energyJ: number, powerW: number): void {
+    if (this.count === this.tNs.length) {
+      this.tNs = grownBig(this.tNs, this.count);
+      this.energyJ = grown(this.energyJ, this.count);
+      if (this.powerW !== undefined) this.powerW = grown(this.powerW, this.count);
+    }
+    this.tNs[this.count] = t;
+    this.energyJ[this.count] = energyJ;
+    if (this.powerW !== undefined) this.powerW[this.count] = powerW;
+    this.count++;
+  }
+
+  /** Number of points: the first reading and the fresh ones (counters), every reading (gauges). */
+  get length(): number {
+    return this.count;
+  }
+
+  /** Times of the points, ns on CLOCK_MONOTONIC: a view, valid until the next append. */
+  get pointsNs(): BigInt64Array {
+    return this.tNs.subarray(0, this.count);
+  }
+
+  /** Cumulative energy at each point, J since the first reading: a view, valid until the next append. */
+  get pointsJ(): Float64Array {
+    return this.energyJ.subarray(0, this.count);
+  }
+
+  /** Gauges: the power read at each point, W (a view); undefined for counters. */
+  get pointsW(): Float64Array | undefined {
+    return this.powerW?.subarray(0, this.count);
+  }
+
+  /** Energy from the first reading to the last point, J. */
+  get totalJ(): number {
+    return this.count === 0 ? 0 : (this.energyJ[this.count - 1] as number);
+  }
+
+  /** Ticks where the source was read. */
+  get readings(): number {
+    return this.readingCount;
+  }
+
+  /** Readings whose value differed from the previous one: the real resolution of the series. */
+  get freshReadings(): number {
+    return this.freshCount;
+  }
+
+  /** Wraps corrected so far (counters). */
+  get wraps(): number {
+    return this.counter?.wraps ?? 0;
+  }
+
+  get firstReadingNs(): bigint | undefined {
+    return this.firstReadNs;
+  }
+
+  get lastReadingNs(): bigint | undefined {
+    return this.lastReadNs;
+  }
+
+  /** Longest time between two successive readings, ns. */
+  get longestGapNs(): bigint {
+    return this.maxGapNs;
+  }
+
+  /**
+   * The highest power seen: between two successive points of a counter, or a gauge's highest
+   * reading, W. Short intervals make it noisy upwards, which only makes the wrap check stricter.
+   */
+  get maxPowerW(): number {
+    return this.highestPowerW;
+  }
+
+  /**
+   * The sensor's observed update period: the median time between two changes of the value, ns;
+   * undefined before two changes. RAPL's is about 1 ms whatever the sample rate.
+   */
+  get updatePeriodNs(): number | undefined {
+    if (this.changeCount < 2) return undefined;
+    const intervals = new Float64Array(this.changeCount - 1);
+    for (let i = 1; i < this.changeCount; i++) {
+      intervals[i - 1] = Number((this.changeNs[i] as bigint) - (this.changeNs[i - 1] as bigint));
+    }
+    intervals.sort();
+    const mid = intervals.length >> 1;
+    return intervals.length % 2 === 1
+      ? (intervals[mid] as number)
+      : ((intervals[mid - 1] as number) + (intervals[mid] as number)) / 2;
+  }
+
+  /**
+   * What to doubt in this series. A counter's decrease is corrected as exactly one wrap, so a gap
+   * between two readings long enough for the counter to pass its whole range would hide a second
+   * one. The rule: warn when the longest gap times the highest power seen reaches the wrap range
+   * (gap x maxPowerW >= wrapJ), since the energy spent in that gap could then have been a range or
+   * more, and the corrected difference would be short by that much.
+   */
+  warnings(): AccountingWarning[] {
+    const out: AccountingWarning[] = [];
+    if (this.method === "counter" && this.wrapJ > 0 && this.maxGapStartNs !== undefined) {
+      const gapS = Number(this.maxGapNs) / 1e9;
+      const possibleJ = gapS * this.highestPowerW;
+      if (possibleJ >= this.wrapJ) {
+        out.push({
+          code: "possible-hidden-wrap",
+          domain: this.domain,
+          tNs: this.maxGapStartNs,
+          message:
+            `${this.name}: ${(gapS * 1e3).toFixed(1)} ms passed between two readings; at up to ` +
+            `${this.highestPowerW.toFixed(1)} W that is ${possibleJ.toFixed(3)} J, at least the counter's ` +
+            `range of ${this.wrapJ.toFixed(3)} J, so a second wrap could have gone unseen`,
+        });
+      }
+    }
+    return out;
+  }
+}
+
+function grown(array: Float64Array<ArrayBuffer>, used: number): Float64Array<ArrayBuffer> {
+  if (used < array.length) return array;
+  const next = new Float64Array(array.length * 2);
+  next.set(array);
+  return next;
+}
+
+function grownBig(array: BigInt64Array<ArrayBuffer>, used: number): BigInt64Array<ArrayBuffer> {
+  if (used < array.length) return array;
+  const next = new BigInt64Array(array.length * 2);
+  next.set(array);
+  return next;
+}

@@ -1,6 +1,7 @@
 // The commander program: one subcommand per file, every parse error routed to handle-error.
 import { readFileSync } from "node:fs";
 import { Command, type CommanderError } from "commander";
+import { measureCommand } from "./measure.js";
 import { probeCommand } from "./probe.js";
 
 function packageVersion(): string {
@@ -30,6 +31,8 @@ export function buildProgram(): Command {
   const program = new Command("emp")
     .description("energy measurement pipeline: RAPL, perf, NVML and temperatures sampled by a native thread")
     .version(packageVersion())
-    .addCommand(probeCommand());
+    .enablePositionalOptions()
+    .addCommand(probeCommand())
+    .addCommand(measureCommand());
   return quiet(program, "emp");
 }

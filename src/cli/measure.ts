@@ -1,0 +1,199 @@
+// `emp measure [options] -- COMMAND [ARGS...]`: energy per run of a command, idle baseline
+// subtracted, with statistics; progress for a person on stderr, the summary on stdout.
+import { Command } from "commander";
+import { z } from "zod";
+import { UsageError } from "../errors.js";
+import type { EnergyBackend } from "../measure/backend.js";
+import { formatSummary } from "../measure/format.js";
+import { prepareOutputDir, resolveCommand } from "../measure/preflight.js";
+import {
+  MEASURE_DEFAULTS,
+  type MeasureOptions,
+  measure,
+  type ProgressEvent,
+  sensorBackend,
+} from "../measure/session.js";
+import type { MeasureSummary } from "../measure/summary.js";
+import type { PerfEventName } from "../native.js";
+
+const PERF_EVENTS: readonly PerfEventName[] = [
+  "cycles",
+  "instructions",
+  "cache-misses",
+  "branch-misses",
+  "task-clock",
+  "cpu-clock",
+  "context-switches",
+  "page-faults",
+  "cpu-migrations",
+];
+
+/** A number from the command line: commander hands strings, and "", "1e3x" or "0" are mistakes. */
+function numberOption(flag: string, check: (n: number) => boolean, rule: string) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const n = Number(value);
+      if (value.trim() === "" || !Number.isFinite(n) || !check(n)) {
+        ctx.addIssue({ code: "custom", message: `${flag} takes ${rule}, got '${value}'` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+function listOption() {
+  return z
+    .string()
+    .optional()
+    .transform((value) =>
+      value === undefined
+        ? undefined
+        : value
+            .split(",")
+            .map((s) => s.trim())
+            .filter((s) => s !== ""),
+    );
+}
+
+const optionsSchema = z.object({
+  sampleHz: numberOption("--sample-hz", (n) => n > 0 && n <= 100_000, "a rate in Hz in (0, 100000]"),
+  repeat: numberOption(
+    "--repeat",
+    (n) => Number.isInteger(n) && n >= 1,
+    "a whole number of runs, at least 1",
+  ),
+  warmup: numberOption("--warmup", (n) => Number.isInteger(n) && n >= 0, "a whole number of runs, 0 or more"),
+  baseline: numberOption("--baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),
+  cooldown: numberOption("--cooldown", (n) => n >= 0 && n <= 3600, "seconds in [0, 3600]"),
+  postBaseline: numberOption("--post-baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),
+  sources: listOption(),
+  counters: listOption().superRefine((names, ctx) => {
+    for (const name of names ?? []) {
+      if (!PERF_EVENTS.includes(name as PerfEventName)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown counter '${name}' (known: ${PERF_EVENTS.join(", ")})`,
+        });
+      }
+    }
+  }),
+  out: z.string().optional(),
+  label: z.string().optional(),
+  json: z.boolean().default(false),
+});
+
+export interface MeasureCliOptions extends MeasureOptions {
+  json: boolean;
+  outDir: string;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, "-").replace(/Z$/, "");
+}
+
+export function parseMeasureOptions(command: string[], raw: unknown): MeasureCliOptions {
+  const parsed = optionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UsageError(parsed.error.issues.map((issue) => issue.message).join("; "), {
+      suggestion: "see `emp measure --help`",
+    });
+  }
+  const o = parsed.data;
+  if (command.length === 0) {
+    throw new UsageError("no command to measure", {
+      suggestion: "put it after --: `emp measure -- ./bench --quick`",
+    });
+  }
+  resolveCommand(command[0] ?? "");
+  return {
+    command,
+    sampleHz: o.sampleHz ?? MEASURE_DEFAULTS.sampleHz,
+    repeat: o.repeat ?? MEASURE_DEFAULTS.repeat,
+    warmup: o.warmup ?? MEASURE_DEFAULTS.warmup,
+    baselineS: o.baseline ?? MEASURE_DEFAULTS.baselineS,
+    cooldownS: o.cooldown ?? MEASURE_DEFAULTS.cooldownS,
+    postBaselineS: o.postBaseline,
+    sources: o.sources,
+    counters: (o.counters as PerfEventName[] | undefined) ?? MEASURE_DEFAULTS.counters,
+    label: o.label,
+    json: o.json,
+    outDir: o.out ?? `emp-results/${timestamp()}`,
+  };
+}
+
+/** Progress for a person: only when stderr is a terminal, so logs and pipes stay clean. */
+function progressPrinter(): ((event: ProgressEvent) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const started = Date.now();
+  return (event) => {
+    if (event.kind === "phase") {
+      process.stderr.write(`\r\x1b[K${event.phase} ${event.seconds} s`);
+    } else if (event.kind === "run-end") {
+      const done = event.index + 1;
+      const etaS = (((Date.now() - started) / done) * (event.total - done)) / 1000;
+      const what = event.warmup ? "warmup" : "run";
+      process.stderr.write(
+        `\r\x1b[K${what} ${done}/${event.total}  ${event.durationS.toFixed(3)} s  exit ${event.exitCode ?? "signal"}  ETA ${etaS.toFixed(0)} s`,
+      );
+      if (done === event.total) process.stderr.write("\n");
+    }
+  };
+}
+
+export async function runMeasure(
+  options: MeasureCliOptions,
+  backend?: EnergyBackend,
+): Promise<MeasureSummary> {
+  const out = prepareOutputDir(options.outDir);
+  const chosen = backend ?? sensorBackend(options);
+  if (chosen === undefined) {
+    throw new UsageError("no energy sensor can be read on this machine", {
+      suggestion: "run `emp probe` to see why; the estimate mode comes with a later version",
+    });
+  }
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on("SIGINT", onSigint);
+  try {
+    const summary = await measure({
+      ...options,
+      out,
+      backend: chosen,
+      signal: abort.signal,
+      onProgress: progressPrinter(),
+    });
+    process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+    if (summary.interrupted) process.exitCode = 130;
+    else if (summary.runs.some((r) => r.exit_code !== 0)) process.exitCode = 1;
+    return summary;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+export function measureCommand(): Command {
+  return new Command("measure")
+    .description("measure the energy of COMMAND over repeated runs, idle baseline subtracted")
+    .argument("[command...]", "the command to measure, after --")
+    .option("--sample-hz <hz>", `sampling rate (default ${MEASURE_DEFAULTS.sampleHz})`)
+    .option("--repeat <n>", `measured runs (default ${MEASURE_DEFAULTS.repeat})`)
+    .option("--warmup <n>", `unmeasured runs first (default ${MEASURE_DEFAULTS.warmup})`)
+    .option("--baseline <seconds>", `idle baseline before the runs (default ${MEASURE_DEFAULTS.baselineS})`)
+    .option("--cooldown <seconds>", "idle time between runs (default 0)")
+    .option("--post-baseline <seconds>", "idle baseline after the runs too, with a drift warning")
+    .option(
+      "--sources <list>",
+      "energy interfaces to read: msr,perf-power,powercap,nvml (default: the best per domain)",
+    )
+    .option("--counters <list>", `perf counters per run (default ${MEASURE_DEFAULTS.counters.join(",")})`)
+    .option("--out <dir>", "results directory (default emp-results/<timestamp>)")
+    .option("--label <text>", "a label for this measurement, kept in the results")
+    .option("--json", "print only the JSON summary on stdout")
+    .passThroughOptions()
+    .action(async (command: string[], raw: unknown) => {
+      await runMeasure(parseMeasureOptions(command, raw));
+    });
+}

@@ -1,0 +1,35 @@
+// Where a measurement's joules come from: the sensors through the native sampler, or, where no
+// real sensor can be read, the labelled estimate. The session drives either the same way.
+import type { ChildResult } from "../sampling/child.js";
+import type { TickBatch } from "../sampling/sampler.js";
+import type { SamplingSummary } from "./summary.js";
+
+export interface DomainInfo {
+  domain: string;
+  source: string;
+}
+
+/** A run's energy in one domain as the backend saw it. */
+export interface DomainEnergy {
+  rawJ: number;
+  warnings: string[];
+}
+
+export interface EnergyBackend {
+  readonly estimated: boolean;
+  readonly domains: readonly DomainInfo[];
+  start(): void;
+  /** Moves new samples in; the session calls it often enough that the ring never fills. */
+  drain(): TickBatch | undefined;
+  /** Stops sampling and takes the last samples in. */
+  stop(): void;
+  /** Idle power per domain over [startNs, endNs]. */
+  baselineW(startNs: bigint, endNs: bigint): Record<string, number>;
+  /** Energy per domain of a finished run. */
+  runEnergy(run: ChildResult): Record<string, DomainEnergy>;
+  /** Median interval between fresh readings per domain, ms, where the backend knows it. */
+  updatePeriodMs(domain: string): number | null;
+  sampling(): SamplingSummary;
+  /** Warnings about the whole session (possible hidden wraps, dropped ticks). */
+  warnings(): string[];
+}

@@ -1,0 +1,52 @@
+// Checks made before a measurement starts, so a mistake costs no baseline time: the command exists
+// and can be run, and the output directory can be written.
+import { accessSync, constants, mkdirSync, statSync } from "node:fs";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { UsageError } from "../errors.js";
+
+/** The path the command resolves to, as execvp would find it; throws UsageError when none. */
+export function resolveCommand(file: string, env: NodeJS.ProcessEnv = process.env): string {
+  const candidates = file.includes("/")
+    ? [isAbsolute(file) ? file : resolve(file)]
+    : (env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter).map((dir) => join(dir || ".", file));
+  for (const path of candidates) {
+    try {
+      if (!statSync(path).isFile()) continue;
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not here, or not executable: try the next directory
+    }
+  }
+  throw new UsageError(`command not found: ${file}`, {
+    suggestion: file.includes("/")
+      ? `check that ${file} exists and is executable (chmod +x)`
+      : "check its spelling, or give its path (./bench), or add its directory to PATH",
+  });
+}
+
+/** Creates `dir` (and its parents) and checks it can be written; throws UsageError otherwise. */
+export function prepareOutputDir(dir: string): string {
+  const full = resolve(dir);
+  try {
+    // One level at a time: Node's recursive mkdir spins forever under /proc (EPERM it keeps retrying).
+    let path = "";
+    for (const part of full.split("/").filter(Boolean)) {
+      path = `${path}/${part}`;
+      try {
+        mkdirSync(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      }
+    }
+    if (!statSync(full).isDirectory()) throw new Error("not a directory");
+    accessSync(full, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`cannot write results to ${full}: ${(error as Error).message}`, {
+      suggestion: "pass a writable directory with --out",
+      path: full,
+      cause: error,
+    });
+  }
+  return full;
+}

@@ -1,0 +1,122 @@
+// Energy from real sensors: the native sampler reads the chosen interfaces, every drained batch
+// feeds one EnergySeries per channel, and a domain's energy is the sum over its channels.
+import { intervalEnergy } from "../energy/interpolate.js";
+import { EnergySeries } from "../energy/series.js";
+import { OutOfSpanError } from "../errors.js";
+import type { ChildResult } from "../sampling/child.js";
+import { LatenessHistogram } from "../sampling/lateness.js";
+import { nowNs, Sampler, type TickBatch } from "../sampling/sampler.js";
+import type { DomainEnergy, DomainInfo, EnergyBackend } from "./backend.js";
+import type { SourceSelection } from "./select-sources.js";
+import type { SamplingSummary } from "./summary.js";
+
+export class SensorBackend implements EnergyBackend {
+  readonly estimated = false;
+  readonly domains: readonly DomainInfo[];
+  readonly sampler: Sampler;
+  private readonly series: EnergySeries[];
+  private readonly lateness = new LatenessHistogram();
+  private startedNs = 0n;
+  private stoppedNs = 0n;
+
+  constructor(
+    selection: SourceSelection,
+    private readonly sampleHz: number,
+  ) {
+    this.sampler = new Sampler({ sampleHz, sources: selection.specs });
+    this.domains = selection.domains.map((d) => ({ domain: d.domain, source: d.source }));
+    const chosen = new Set(selection.domains.flatMap((d) => d.channels.map((name) => `${d.source}/${name}`)));
+    this.series = EnergySeries.forChannels(this.sampler.channels).filter((s) => {
+      const channel = this.sampler.channels[s.channel];
+      return channel !== undefined && chosen.has(`${channel.source}/${channel.name}`);
+    });
+  }
+
+  start(): void {
+    this.startedNs = this.sampler.start();
+  }
+
+  drain(): TickBatch | undefined {
+    const batch = this.sampler.drain();
+    if (batch.ticks === 0) return undefined;
+    this.lateness.add(batch.raw.latenessNs);
+    for (const s of this.series) s.append(batch);
+    return batch;
+  }
+
+  stop(): void {
+    this.stoppedNs = nowNs();
+    this.sampler.stop();
+    this.drain();
+  }
+
+  baselineW(startNs: bigint, endNs: bigint): Record<string, number> {
+    const power: Record<string, number> = {};
+    for (const { domain } of this.domains) {
+      power[domain] = this.sum(domain, startNs, endNs).rawJ / (Number(endNs - startNs) / 1e9);
+    }
+    return power;
+  }
+
+  runEnergy(run: ChildResult): Record<string, DomainEnergy> {
+    const energy: Record<string, DomainEnergy> = {};
+    for (const { domain } of this.domains) energy[domain] = this.sum(domain, run.startNs, run.endNs);
+    return energy;
+  }
+
+  private sum(domain: string, startNs: bigint, endNs: bigint): DomainEnergy {
+    let rawJ = 0;
+    const warnings: string[] = [];
+    for (const s of this.series) {
+      if (s.domain !== domain) continue;
+      try {
+        const interval = intervalEnergy(s, startNs, endNs);
+        rawJ += interval.energyJ;
+        for (const w of interval.warnings) if (w.code !== "possible-hidden-wrap") warnings.push(w.message);
+      } catch (error) {
+        if (!(error instanceof OutOfSpanError)) throw error;
+        warnings.push(`${domain}: ${error.message}`);
+        rawJ = Number.NaN;
+      }
+    }
+    return { rawJ, warnings };
+  }
+
+  updatePeriodMs(domain: string): number | null {
+    const periods = this.series
+      .filter((s) => s.domain === domain && s.updatePeriodNs !== undefined)
+      .map((s) => (s.updatePeriodNs ?? 0) / 1e6);
+    return periods.length > 0 ? Math.max(...periods) : null;
+  }
+
+  sampling(): SamplingSummary {
+    const stats = this.sampler.stats();
+    const elapsedS = Number(this.stoppedNs - this.startedNs) / 1e9;
+    return {
+      requested_hz: this.sampleHz,
+      achieved_hz: elapsedS > 0 ? Math.round((stats.ticks / elapsedS) * 10) / 10 : 0,
+      samples: stats.ticks,
+      dropped: stats.dropped,
+      missed: stats.missed,
+      lateness_us: {
+        p50: this.lateness.quantileUs(0.5),
+        p99: this.lateness.quantileUs(0.99),
+        max: this.lateness.maxUs,
+      },
+    };
+  }
+
+  warnings(): string[] {
+    const out: string[] = [];
+    const stats = this.sampler.stats();
+    if (stats.dropped > 0) {
+      out.push(
+        `${stats.dropped} samples were dropped because the ring was full; energy across them is interpolated`,
+      );
+    }
+    const errors = stats.readErrors.reduce((a, b) => a + b, 0);
+    if (errors > 0) out.push(`${errors} sensor reads failed; those ticks kept the previous value`);
+    for (const s of this.series) for (const w of s.warnings()) out.push(w.message);
+    return out;
+  }
+}

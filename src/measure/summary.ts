@@ -1,0 +1,64 @@
+// The JSON summary of `emp measure` (SPEC §6): a contract that scripts and tests rely on, so its
+// keys are snake_case and its units are in their names.
+
+export interface LatenessUs {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface SamplingSummary {
+  requested_hz: number;
+  achieved_hz: number;
+  samples: number;
+  dropped: number;
+  /** Deadlines the sampler skipped because it ran more than a period late. */
+  missed: number;
+  lateness_us: LatenessUs;
+}
+
+export interface DomainSummary {
+  /** The interface read ("msr", "powercap", ...), or "estimate". */
+  source: string;
+  /** Statistics of the raw energy of the measured runs (warmups excluded). */
+  mean_j: number;
+  median_j: number;
+  stdev_j: number | null;
+  ci95_j: [number, number];
+  min_j: number;
+  max_j: number;
+  cv: number | null;
+  baseline_w: number;
+  /** Statistics of the net energy (raw − baseline × duration), not clamped at zero. */
+  net_mean_j: number;
+  net_median_j: number;
+  net_ci95_j: [number, number];
+  /** Median interval between fresh readings, ms (RAPL: about 1); null for estimates. */
+  update_period_ms: number | null;
+}
+
+export interface RunSummary {
+  index: number;
+  warmup: boolean;
+  exit_code: number | null;
+  signal: string | null;
+  duration_s: number;
+  energy_j: Record<string, number>;
+  net_energy_j: Record<string, number>;
+  counters: Record<string, number>;
+}
+
+export interface MeasureSummary {
+  out: string | null;
+  estimated: boolean;
+  command: string[];
+  label: string | null;
+  sampling: SamplingSummary;
+  baseline: { duration_s: number; power_w: Record<string, number> };
+  domains: Record<string, DomainSummary>;
+  duration: { mean_s: number; median_s: number; stdev_s: number | null; ci95_s: [number, number] };
+  runs: RunSummary[];
+  /** Set when the session stopped early (Ctrl-C, a sensor failure); the runs done are kept. */
+  interrupted: boolean;
+  warnings: string[];
+}

@@ -11,6 +11,23 @@ export {
   runEnergy,
 } from "./energy/baseline.js";
 export { Counter, type CounterUpdate, counterDifference } from "./energy/counter.js";
+export {
+  cpuTicks,
+  DEFAULT_IDLE_SHARE,
+  DEFAULT_TDP_PER_CPU_W,
+  type EnergyEstimate,
+  ESTIMATE_MODEL,
+  type EstimateInputs,
+  type EstimateOptions,
+  estimatedBaselineW,
+  estimateEnergy,
+  estimateWarning,
+  parseProcStat,
+  readSystemCpuTimes,
+  type SystemCpuTimes,
+  systemUtilisation,
+  USER_HZ,
+} from "./energy/estimate.js";
 export { energyAtJ, type IntervalEnergy, intervalEnergy } from "./energy/interpolate.js";
 export {
   type AccountingWarning,

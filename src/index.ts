@@ -38,6 +38,7 @@ export type {
   StdioOption,
 } from "./native.js";
 export { writeFileAtomic, writeJsonAtomic } from "./results/atomic.js";
+export { type Recovery, recoverSamples } from "./results/recover.js";
 export {
   type RunEnergyJ,
   type RunMetric,

@@ -18,6 +18,7 @@ import {
   Int8,
   Int32,
   Int64,
+  Message,
   makeData,
   RecordBatch,
   RecordBatchFileWriter,
@@ -103,6 +104,15 @@ class BlockWriter extends RecordBatchFileWriter<TypeMap> {
     return this;
   }
 
+  /**
+   * Magic, then the schema message the Arrow spec puts at the head of the embedded stream (the
+   * JS file writer leaves it out), so the file up to its footer is also a readable stream.
+   */
+  start(schema: Schema): void {
+    this.reset(undefined, schema);
+    this._writeMessage(Message.from(schema));
+  }
+
   /** Offset in the file of the next byte written. */
   get position(): number {
     return this._position;
@@ -160,7 +170,7 @@ export class SamplesWriter {
     this.signed = channels.map((c) => c.signed);
     this.mainFd = openSync(path, "w+", 0o644);
     this.journalFd = openSync(this.journalPath, "w+", 0o644);
-    this.writer.reset(undefined, this.schema);
+    this.writer.start(this.schema);
     this.flushToJournal();
     this.commit();
     fsyncDir(dirname(path));

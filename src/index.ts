@@ -54,6 +54,16 @@ export type {
   SpawnOptions,
   StdioOption,
 } from "./native.js";
+export { writeFileAtomic, writeJsonAtomic } from "./results/atomic.js";
+export { type Recovery, recoverSamples } from "./results/recover.js";
+export {
+  type RunEnergyJ,
+  type RunMetric,
+  type RunRecord,
+  RunsWriter,
+  type RunsWriterOptions,
+} from "./results/runs-writer.js";
+export { channelColumn, PHASES, type Phase, SamplesWriter, samplesSchema } from "./results/samples-writer.js";
 export { type ChildResult, MeasuredChild, runCommand, scaledCount } from "./sampling/child.js";
 export { type Marker, nowNs, Sampler, TickBatch } from "./sampling/sampler.js";
 export { mulberry32 } from "./stats/random.js";

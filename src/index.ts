@@ -37,6 +37,8 @@ export {
 } from "./energy/series.js";
 export * from "./errors.js";
 export { gatherHostFacts, type HostFacts, type Virtualisation } from "./host/facts.js";
+export { MEASURE_DEFAULTS, type MeasureOptions, measure, type ProgressEvent } from "./measure/session.js";
+export type { MeasureSummary } from "./measure/summary.js";
 export type {
   ChannelInfo,
   ChildExit,

@@ -2,10 +2,13 @@
 // subtracted, with statistics; progress for a person on stderr, the summary on stdout.
 import { Command } from "commander";
 import { z } from "zod";
+import { estimateWarning } from "../energy/estimate.js";
 import { UsageError } from "../errors.js";
-import type { EnergyBackend } from "../measure/backend.js";
+import { EstimateBackend } from "../measure/estimate-backend.js";
 import { formatSummary } from "../measure/format.js";
 import { prepareOutputDir, resolveCommand } from "../measure/preflight.js";
+import { gatherProvenance } from "../measure/provenance.js";
+import { SessionRecorder } from "../measure/recorder.js";
 import {
   MEASURE_DEFAULTS,
   type MeasureOptions,
@@ -15,6 +18,7 @@ import {
 } from "../measure/session.js";
 import type { MeasureSummary } from "../measure/summary.js";
 import type { PerfEventName } from "../native.js";
+import { addon } from "../native.js";
 
 const PERF_EVENTS: readonly PerfEventName[] = [
   "cycles",
@@ -143,17 +147,23 @@ function progressPrinter(): ((event: ProgressEvent) => void) | undefined {
   };
 }
 
-export async function runMeasure(
-  options: MeasureCliOptions,
-  backend?: EnergyBackend,
-): Promise<MeasureSummary> {
+export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSummary> {
+  const reports = addon.probe();
+  const sensors = sensorBackend(options, reports);
+  const backend =
+    sensors ??
+    new EstimateBackend(estimateWarning(reports) ?? "energy is ESTIMATED: no energy sensor can be read");
   const out = prepareOutputDir(options.outDir);
-  const chosen = backend ?? sensorBackend(options);
-  if (chosen === undefined) {
-    throw new UsageError("no energy sensor can be read on this machine", {
-      suggestion: "run `emp probe` to see why; the estimate mode comes with a later version",
-    });
-  }
+  const provenance = gatherProvenance(reports, backend);
+  const recorder = new SessionRecorder(out, provenance);
+  recorder.open(
+    backend.channels,
+    backend.domains.map((d) => d.domain),
+    options.counters ?? [],
+  );
+  const { json: _json, outDir: _outDir, ...config } = options;
+  recorder.manifest({ config, provenance, state: "running" });
+
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.on("SIGINT", onSigint);
@@ -161,14 +171,20 @@ export async function runMeasure(
     const summary = await measure({
       ...options,
       out,
-      backend: chosen,
+      backend,
+      recorder,
       signal: abort.signal,
       onProgress: progressPrinter(),
     });
+    const state = summary.interrupted ? "interrupted" : "complete";
+    recorder.manifest({ config, provenance, state });
     process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
     if (summary.interrupted) process.exitCode = 130;
     else if (summary.runs.some((r) => r.exit_code !== 0)) process.exitCode = 1;
     return summary;
+  } catch (error) {
+    recorder.manifest({ config, provenance, state: "failed", error: (error as Error).message });
+    throw error;
   } finally {
     process.off("SIGINT", onSigint);
   }

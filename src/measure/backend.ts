@@ -1,5 +1,6 @@
 // Where a measurement's joules come from: the sensors through the native sampler, or, where no
 // real sensor can be read, the labelled estimate. The session drives either the same way.
+import type { SamplerChannelInfo } from "../native.js";
 import type { ChildResult } from "../sampling/child.js";
 import type { TickBatch } from "../sampling/sampler.js";
 import type { SamplingSummary } from "./summary.js";
@@ -18,13 +19,17 @@ export interface DomainEnergy {
 export interface EnergyBackend {
   readonly estimated: boolean;
   readonly domains: readonly DomainInfo[];
+  /** The sampler's channels, as samples.arrow stores them (none for an estimate). */
+  readonly channels: readonly SamplerChannelInfo[];
   start(): void;
   /** Moves new samples in; the session calls it often enough that the ring never fills. */
   drain(): TickBatch | undefined;
-  /** Stops sampling and takes the last samples in. */
+  /** Stops sampling; the ticks still in the ring wait for one more drain(). */
   stop(): void;
   /** Idle power per domain over [startNs, endNs]. */
   baselineW(startNs: bigint, endNs: bigint): Record<string, number>;
+  /** Called just before each run starts. */
+  runStarting?(): void;
   /** Energy per domain of a finished run. */
   runEnergy(run: ChildResult): Record<string, DomainEnergy>;
   /** Median interval between fresh readings per domain, ms, where the backend knows it. */

@@ -43,10 +43,12 @@ export function formatSummary(s: MeasureSummary): string {
     );
   lines.push("");
   const sm = s.sampling;
-  lines.push(
-    `sampling: ${sm.achieved_hz} Hz of ${sm.requested_hz} requested, ${sm.samples} samples, ${sm.dropped} dropped, ` +
-      `lateness p50 ${sm.lateness_us.p50} us, p99 ${sm.lateness_us.p99} us, max ${sm.lateness_us.max.toFixed(1)} us`,
-  );
+  if (s.estimated) lines.push("sampling: none (no energy sensor to sample; see the warning below)");
+  else
+    lines.push(
+      `sampling: ${sm.achieved_hz} Hz of ${sm.requested_hz} requested, ${sm.samples} samples, ${sm.dropped} dropped, ` +
+        `lateness p50 ${sm.lateness_us.p50} us, p99 ${sm.lateness_us.p99} us, max ${sm.lateness_us.max.toFixed(1)} us`,
+    );
   if (s.out) lines.push(`results: ${s.out}`);
   if (s.interrupted) lines.push("interrupted: the runs done so far are kept");
   for (const w of s.warnings) lines.push(`warning: ${w}`);

@@ -32,6 +32,10 @@ export class SensorBackend implements EnergyBackend {
     });
   }
 
+  get channels() {
+    return this.sampler.channels;
+  }
+
   start(): void {
     this.startedNs = this.sampler.start();
   }
@@ -47,7 +51,6 @@ export class SensorBackend implements EnergyBackend {
   stop(): void {
     this.stoppedNs = nowNs();
     this.sampler.stop();
-    this.drain();
   }
 
   baselineW(startNs: bigint, endNs: bigint): Record<string, number> {

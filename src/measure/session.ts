@@ -2,12 +2,15 @@
 // (started by the addon so their boundaries are on the sampler's clock), optional post-baseline,
 // then energy per run with the baseline subtracted, and statistics over the runs.
 import { baselineDrift } from "../energy/baseline.js";
-import { addon, type PerfEventName } from "../native.js";
+import { addon, type PerfEventName, type SensorReport } from "../native.js";
+import type { RunEnergyJ, RunRecord } from "../results/runs-writer.js";
+import type { Phase } from "../results/samples-writer.js";
 import { type ChildResult, MeasuredChild, scaledCount } from "../sampling/child.js";
 import { nowNs } from "../sampling/sampler.js";
 import { summarize } from "../stats/summary.js";
 import type { EnergyBackend } from "./backend.js";
 import { resolveCommand } from "./preflight.js";
+import type { SessionRecorder } from "./recorder.js";
 import { selectEnergySources } from "./select-sources.js";
 import { SensorBackend } from "./sensor-backend.js";
 import type { DomainSummary, MeasureSummary, RunSummary } from "./summary.js";
@@ -33,6 +36,8 @@ export interface MeasureOptions {
   out?: string;
   /** Builds the backend; the CLI and tests pass the estimate where no sensor can be read. */
   backend?: EnergyBackend;
+  /** Writes the session directory as the measurement goes. */
+  recorder?: SessionRecorder;
 }
 
 export type ProgressEvent =
@@ -56,8 +61,8 @@ export const MEASURE_DEFAULTS = {
   counters: ["task-clock", "context-switches", "page-faults", "cycles", "instructions"] as PerfEventName[],
 };
 
-/** Time kept sampling after the last run so its end lies between two fresh readings. */
-const TAIL_MS = 50;
+/** Least time kept sampling after a run (or baseline) ends, so its end lies between two fresh readings. */
+const TAIL_MS = 20;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -75,8 +80,9 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** Picks the backend for these options: the sensors, one interface per domain. */
 export function sensorBackend(
   options: Pick<MeasureOptions, "sources" | "sampleHz">,
+  reports: readonly SensorReport[] = addon.probe(),
 ): SensorBackend | undefined {
-  const selection = selectEnergySources(addon.probe(), options.sources);
+  const selection = selectEnergySources(reports, options.sources);
   if (selection.domains.length === 0) return undefined;
   return new SensorBackend(selection, options.sampleHz ?? MEASURE_DEFAULTS.sampleHz);
 }
@@ -90,44 +96,72 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
   const baselineS = options.baselineS ?? MEASURE_DEFAULTS.baselineS;
   const cooldownS = options.cooldownS ?? MEASURE_DEFAULTS.cooldownS;
   const counters = options.counters ?? MEASURE_DEFAULTS.counters;
-  const backend = options.backend ?? sensorBackend(options);
+  const backend: EnergyBackend | undefined = options.backend ?? sensorBackend(options);
   if (backend === undefined) throw new TypeError("no energy backend: pass the estimate backend");
   const signal = options.signal;
   const progress = options.onProgress ?? (() => {});
+  const recorder = options.recorder;
   const warnings: string[] = [];
 
-  const results: Array<{ result: ChildResult; warmup: boolean }> = [];
-  const drainTimer = setInterval(() => backend.drain(), 50);
-  let baseline: { startNs: bigint; endNs: bigint } | undefined;
-  let postBaseline: { startNs: bigint; endNs: bigint } | undefined;
+  let phase: Phase = "baseline";
+  let runIndex: number | null = null;
+  const drain = () => {
+    const batch = backend.drain();
+    if (batch) recorder?.samplesOf(batch, phase, runIndex);
+  };
+  /** Samples a little past `endNs` so it lies between two fresh readings, then takes them in. */
+  const settle = async () => {
+    const periodMs = Math.max(0, ...backend.domains.map((d) => backend.updatePeriodMs(d.domain) ?? 0));
+    await sleep(Math.max(TAIL_MS, 3 * periodMs));
+    drain();
+  };
+
+  const runs: Array<RunSummary & { warnings: string[] }> = [];
+  let baselineW: Record<string, number> = {};
+  let baselineSpan: Span | undefined;
+  let postSpan: Span | undefined;
+  const drainTimer = setInterval(drain, 50);
   backend.start();
   try {
     progress({ kind: "phase", phase: "baseline", seconds: baselineS });
     const b0 = nowNs();
     await sleep(baselineS * 1000, signal);
-    baseline = { startNs: b0, endNs: nowNs() };
+    baselineSpan = { startNs: b0, endNs: nowNs() };
+    await settle();
+    baselineW = backend.baselineW(baselineSpan.startNs, baselineSpan.endNs);
+    recorder?.commit();
 
     const total = warmup + repeat;
     for (let i = 0; i < total && !signal?.aborted; i++) {
       const isWarmup = i < warmup;
       progress({ kind: "run-start", index: i, warmup: isWarmup, total });
+      drain();
+      phase = isWarmup ? "warmup" : "run";
+      runIndex = i;
+      backend.runStarting?.();
       const child = MeasuredChild.start({ file, args, counters });
       const kill = () => child.kill("SIGTERM");
       signal?.addEventListener("abort", kill, { once: true });
       const result = await child.wait();
       signal?.removeEventListener("abort", kill);
       if (signal?.aborted) break; // the run in progress was cut short: it is not a measurement
+      await settle();
+      phase = "cooldown";
+      runIndex = null;
       if (i === 0 && result.skipped.length > 0) {
         warnings.push(`counters not available here: ${result.skipped.map((s) => s.name).join(", ")}`);
       }
-      results.push({ result, warmup: isWarmup });
+      const run = runSummary(i, isWarmup, result, backend, baselineW);
+      runs.push(run);
+      recorder?.run(runRecord(run, result, options.label));
+      recorder?.commit();
       progress({
         kind: "run-end",
         index: i,
         warmup: isWarmup,
         total,
-        durationS: Number(result.durationNs) / 1e9,
-        exitCode: result.exitCode,
+        durationS: run.duration_s,
+        exitCode: run.exit_code,
       });
       if (cooldownS > 0 && i < total - 1) {
         progress({ kind: "phase", phase: "cooldown", seconds: cooldownS });
@@ -136,75 +170,122 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
     }
     if (options.postBaselineS !== undefined && options.postBaselineS > 0 && !signal?.aborted) {
       progress({ kind: "phase", phase: "post-baseline", seconds: options.postBaselineS });
+      drain();
+      phase = "post-baseline";
       const p0 = nowNs();
       await sleep(options.postBaselineS * 1000, signal);
-      postBaseline = { startNs: p0, endNs: nowNs() };
+      postSpan = { startNs: p0, endNs: nowNs() };
+      await settle();
     }
-    await sleep(TAIL_MS);
   } finally {
     clearInterval(drainTimer);
     backend.stop();
+    drain();
+    recorder?.close();
   }
 
-  return summarise(options, backend, results, baseline, postBaseline, warnings);
+  if (baselineSpan && postSpan) warnings.push(...driftWarnings(backend, baselineSpan, baselineW, postSpan));
+  for (const run of runs) for (const w of run.warnings) warnings.push(`run ${run.index}: ${w}`);
+  const summary = summarise(options, backend, runs, baselineSpan, baselineW, warmup + repeat, warnings);
+  recorder?.summary(summary);
+  return summary;
+}
+
+interface Span {
+  startNs: bigint;
+  endNs: bigint;
+}
+
+/** One run's record in the summary: energy per domain raw and net of the baseline, counters. */
+function runSummary(
+  index: number,
+  warmup: boolean,
+  result: ChildResult,
+  backend: EnergyBackend,
+  baselineW: Record<string, number>,
+): RunSummary & { warnings: string[] } {
+  const durationS = Number(result.durationNs) / 1e9;
+  const energyJ: Record<string, number> = {};
+  const netJ: Record<string, number> = {};
+  const warnings: string[] = [];
+  for (const [domain, e] of Object.entries(backend.runEnergy(result))) {
+    energyJ[domain] = e.rawJ;
+    netJ[domain] = e.rawJ - (baselineW[domain] ?? 0) * durationS;
+    warnings.push(...e.warnings);
+  }
+  const counters: Record<string, number> = {};
+  for (const [name, reading] of Object.entries(result.counters)) {
+    if (reading) counters[name] = scaledCount(reading);
+  }
+  if (result.exitCode !== 0) {
+    warnings.push(
+      `${result.signal ? `ended by ${result.signal}` : `exited with ${result.exitCode}`}: its energy is kept but may not be comparable`,
+    );
+  }
+  return {
+    index,
+    warmup,
+    exit_code: result.exitCode,
+    signal: result.signal,
+    duration_s: durationS,
+    energy_j: energyJ,
+    net_energy_j: netJ,
+    counters,
+    warnings,
+  };
+}
+
+function runRecord(run: RunSummary & { warnings: string[] }, result: ChildResult, label?: string): RunRecord {
+  const energy: Record<string, RunEnergyJ> = {};
+  for (const [domain, rawJ] of Object.entries(run.energy_j)) {
+    const netJ = run.net_energy_j[domain] ?? Number.NaN;
+    energy[domain] = { rawJ, baselineJ: rawJ - netJ, netJ };
+  }
+  return {
+    label: label ?? "",
+    index: run.index,
+    warmup: run.warmup,
+    startNs: result.startNs,
+    endNs: result.endNs,
+    exitCode: run.exit_code,
+    signal: run.signal,
+    energy,
+    metrics: run.counters,
+    warnings: run.warnings,
+  };
+}
+
+function driftWarnings(
+  backend: EnergyBackend,
+  pre: Span,
+  preW: Record<string, number>,
+  post: Span,
+): string[] {
+  const postW = backend.baselineW(post.startNs, post.endNs);
+  const out: string[] = [];
+  for (const { domain } of backend.domains) {
+    const baseline = (span: Span, w: Record<string, number>) => ({
+      domain,
+      ...span,
+      durationS: Number(span.endNs - span.startNs) / 1e9,
+      energyJ: 0,
+      powerW: w[domain] ?? 0,
+    });
+    const drift = baselineDrift(baseline(pre, preW), baseline(post, postW));
+    if (drift.warning) out.push(drift.warning.message);
+  }
+  return out;
 }
 
 function summarise(
   options: MeasureOptions,
   backend: EnergyBackend,
-  results: ReadonlyArray<{ result: ChildResult; warmup: boolean }>,
-  baseline: { startNs: bigint; endNs: bigint } | undefined,
-  postBaseline: { startNs: bigint; endNs: bigint } | undefined,
+  runs: readonly RunSummary[],
+  baseline: Span | undefined,
+  baselineW: Record<string, number>,
+  requested: number,
   warnings: string[],
 ): MeasureSummary {
-  const baselineW = baseline ? backend.baselineW(baseline.startNs, baseline.endNs) : {};
-  if (baseline && postBaseline) {
-    const postW = backend.baselineW(postBaseline.startNs, postBaseline.endNs);
-    for (const { domain } of backend.domains) {
-      const span = (b: typeof baseline, w: Record<string, number>) => ({
-        domain,
-        startNs: b.startNs,
-        endNs: b.endNs,
-        durationS: Number(b.endNs - b.startNs) / 1e9,
-        energyJ: 0,
-        powerW: w[domain] ?? 0,
-      });
-      const drift = baselineDrift(span(baseline, baselineW), span(postBaseline, postW));
-      if (drift.warning) warnings.push(drift.warning.message);
-    }
-  }
-
-  const runs: RunSummary[] = results.map(({ result, warmup }, index) => {
-    const durationS = Number(result.durationNs) / 1e9;
-    const energy = backend.runEnergy(result);
-    const energyJ: Record<string, number> = {};
-    const netJ: Record<string, number> = {};
-    for (const [domain, e] of Object.entries(energy)) {
-      energyJ[domain] = e.rawJ;
-      netJ[domain] = e.rawJ - (baselineW[domain] ?? 0) * durationS;
-      for (const w of e.warnings) warnings.push(`run ${index}: ${w}`);
-    }
-    const counters: Record<string, number> = {};
-    for (const [name, reading] of Object.entries(result.counters)) {
-      if (reading) counters[name] = scaledCount(reading);
-    }
-    if (result.exitCode !== 0) {
-      warnings.push(
-        `run ${index} ${result.signal ? `was ended by ${result.signal}` : `exited with ${result.exitCode}`}: its energy is kept but may not be comparable`,
-      );
-    }
-    return {
-      index,
-      warmup,
-      exit_code: result.exitCode,
-      signal: result.signal,
-      duration_s: durationS,
-      energy_j: energyJ,
-      net_energy_j: netJ,
-      counters,
-    };
-  });
-
   const measured = runs.filter((r) => !r.warmup);
   const domains: Record<string, DomainSummary> = {};
   for (const { domain, source } of backend.domains) {
@@ -213,6 +294,7 @@ function summarise(
     if (raw.length === 0) continue;
     const r = summarize(raw);
     const n = summarize(net);
+    const periodMs = backend.updatePeriodMs(domain);
     domains[domain] = {
       source,
       mean_j: r.mean,
@@ -226,9 +308,8 @@ function summarise(
       net_mean_j: n.mean,
       net_median_j: n.median,
       net_ci95_j: [n.ci[0], n.ci[1]],
-      update_period_ms: backend.updatePeriodMs(domain),
+      update_period_ms: periodMs,
     };
-    const periodMs = backend.updatePeriodMs(domain);
     const shortest = Math.min(...measured.map((m) => m.duration_s));
     if (periodMs !== null && shortest * 1000 < 5 * periodMs) {
       warnings.push(
@@ -236,17 +317,14 @@ function summarise(
       );
     }
   }
-
   const durations = measured.map((m) => m.duration_s);
   const d = durations.length > 0 ? summarize(durations) : undefined;
-  const sampling = backend.sampling();
-  const requested = (options.warmup ?? MEASURE_DEFAULTS.warmup) + (options.repeat ?? MEASURE_DEFAULTS.repeat);
   return {
     out: options.out ?? null,
     estimated: backend.estimated,
     command: options.command,
     label: options.label ?? null,
-    sampling,
+    sampling: backend.sampling(),
     baseline: {
       duration_s: baseline ? Number(baseline.endNs - baseline.startNs) / 1e9 : 0,
       power_w: baselineW,
@@ -258,8 +336,8 @@ function summarise(
       stdev_s: d?.stdev ?? null,
       ci95_s: d ? [d.ci[0], d.ci[1]] : [0, 0],
     },
-    runs,
-    interrupted: results.length < requested,
+    runs: runs.map(({ warnings: _w, ...run }: RunSummary & { warnings?: string[] }) => run),
+    interrupted: runs.length < requested,
     warnings: [...warnings, ...backend.warnings()],
   };
 }

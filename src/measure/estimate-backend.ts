@@ -1,0 +1,92 @@
+// Energy where no real sensor can be read (VMs, CI): the labelled linear-TDP estimate from the
+// run's own CPU time (task-clock) or, without it, the system's utilisation from /proc/stat.
+import { availableParallelism } from "node:os";
+import {
+  estimatedBaselineW,
+  estimateEnergy,
+  readSystemCpuTimes,
+  type SystemCpuTimes,
+  systemUtilisation,
+} from "../energy/estimate.js";
+import type { ChildResult } from "../sampling/child.js";
+import { scaledCount } from "../sampling/child.js";
+import type { TickBatch } from "../sampling/sampler.js";
+import type { DomainEnergy, DomainInfo, EnergyBackend } from "./backend.js";
+import type { SamplingSummary } from "./summary.js";
+
+/** The one domain an estimate has: the whole CPU. */
+export const ESTIMATE_DOMAIN = "cpu";
+
+export class EstimateBackend implements EnergyBackend {
+  readonly estimated = true;
+  readonly domains: readonly DomainInfo[] = [{ domain: ESTIMATE_DOMAIN, source: "estimate" }];
+  readonly channels = [];
+  private readonly cpuCount = availableParallelism();
+  /** /proc/stat when the current run started, for runs without task-clock. */
+  private runStart: SystemCpuTimes | undefined;
+
+  constructor(
+    private readonly reason: string,
+    private readonly tdpW?: number,
+  ) {}
+
+  start(): void {}
+  drain(): TickBatch | undefined {
+    return undefined;
+  }
+  stop(): void {}
+
+  runStarting(): void {
+    this.runStart = readSystemCpuTimes();
+  }
+
+  baselineW(): Record<string, number> {
+    return { [ESTIMATE_DOMAIN]: estimatedBaselineW(this.tdp()) };
+  }
+
+  runEnergy(run: ChildResult): Record<string, DomainEnergy> {
+    const taskClock = run.counters["task-clock"];
+    const utilisation = this.runStart ? safeUtilisation(this.runStart, readSystemCpuTimes()) : 0;
+    const estimate = estimateEnergy({
+      durationS: Number(run.durationNs) / 1e9,
+      processCpuS: taskClock ? scaledCount(taskClock) / 1e9 : undefined,
+      systemUtilisation: utilisation,
+      cpuCount: this.cpuCount,
+      tdpW: this.tdp(),
+    });
+    return { [ESTIMATE_DOMAIN]: { rawJ: estimate.energyJ, warnings: [] } };
+  }
+
+  private tdp(): number {
+    return (
+      this.tdpW ?? estimateEnergy({ durationS: 0, systemUtilisation: 0, cpuCount: this.cpuCount }).inputs.tdpW
+    );
+  }
+
+  updatePeriodMs(): number | null {
+    return null;
+  }
+
+  sampling(): SamplingSummary {
+    return {
+      requested_hz: 0,
+      achieved_hz: 0,
+      samples: 0,
+      dropped: 0,
+      missed: 0,
+      lateness_us: { p50: 0, p99: 0, max: 0 },
+    };
+  }
+
+  warnings(): string[] {
+    return [this.reason];
+  }
+}
+
+function safeUtilisation(before: SystemCpuTimes, after: SystemCpuTimes): number {
+  try {
+    return systemUtilisation(before, after);
+  } catch {
+    return 0; // no clock tick between the two snapshots: a run too short for /proc/stat
+  }
+}

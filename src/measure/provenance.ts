@@ -1,0 +1,47 @@
+// Where a measurement came from: emp's version, the host, its CPU and kernel, the sensors used and
+// the git commit of the working directory. Kept in manifest.json and in the Arrow schema metadata.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { gatherHostFacts } from "../host/facts.js";
+import type { SensorReport } from "../native.js";
+import type { EnergyBackend } from "./backend.js";
+import type { Provenance } from "./recorder.js";
+
+function empVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** The commit checked out in `cwd`, with "-dirty" when the tree has changes; null outside git. */
+export function gitCommit(cwd = process.cwd()): string | null {
+  try {
+    const run = (args: string[]) =>
+      execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const commit = run(["rev-parse", "HEAD"]);
+    return run(["status", "--porcelain"]) === "" ? commit : `${commit}-dirty`;
+  } catch {
+    return null;
+  }
+}
+
+export function gatherProvenance(reports: readonly SensorReport[], backend: EnergyBackend): Provenance {
+  const host = gatherHostFacts();
+  return {
+    emp_version: empVersion(),
+    host: hostname(),
+    cpu_model: host.cpuModel,
+    cpu_vendor: host.cpuVendor,
+    microcode: host.microcode,
+    kernel: host.kernel,
+    virtual_machine: host.virtualisation.virtual,
+    governor: host.governor,
+    estimated: backend.estimated,
+    sources: backend.domains,
+    sensors: reports.map((r) => ({ kind: r.kind, status: r.status })),
+    git_commit: gitCommit(),
+    node: process.version,
+  };
+}

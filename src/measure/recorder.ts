@@ -1,0 +1,79 @@
+// The session directory of a measurement: samples.arrow (every tick, committed after the baseline
+// and after each run), runs.arrow (rewritten after each run), manifest.json and summary.json.
+// A crash or Ctrl-C loses at most the run in progress.
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { SamplerChannelInfo } from "../native.js";
+import { writeJsonAtomic } from "../results/atomic.js";
+import { type RunRecord, RunsWriter } from "../results/runs-writer.js";
+import { type Phase, SamplesWriter } from "../results/samples-writer.js";
+import type { TickBatch } from "../sampling/sampler.js";
+import type { MeasureSummary } from "./summary.js";
+
+export interface Provenance {
+  emp_version: string;
+  host: string;
+  [key: string]: unknown;
+}
+
+export class SessionRecorder {
+  readonly session: string;
+  private samples?: SamplesWriter;
+  private runs?: RunsWriter;
+
+  constructor(
+    readonly dir: string,
+    private readonly provenance: Provenance,
+  ) {
+    this.session = `${hostname()}-${Date.now().toString(36)}`;
+  }
+
+  /** Opens the Arrow files once the channels and domains are known. */
+  open(
+    channels: readonly SamplerChannelInfo[],
+    domains: readonly string[],
+    counters: readonly string[],
+  ): void {
+    this.samples = new SamplesWriter(join(this.dir, "samples.arrow"), channels, this.provenance);
+    this.runs = new RunsWriter(join(this.dir, "runs.arrow"), {
+      session: this.session,
+      domains,
+      metrics: counters.map((name) => ({ name: name.replaceAll("-", "_"), unit: unitOf(name) })),
+      provenance: this.provenance,
+    });
+  }
+
+  samplesOf(batch: TickBatch, phase: Phase, run: number | null): void {
+    this.samples?.append(batch, phase, run);
+  }
+
+  /** Makes the samples so far part of samples.arrow. */
+  commit(): void {
+    this.samples?.commit();
+  }
+
+  run(record: RunRecord): void {
+    this.runs?.append({
+      ...record,
+      metrics: Object.fromEntries(
+        Object.entries(record.metrics ?? {}).map(([k, v]) => [k.replaceAll("-", "_"), v]),
+      ),
+    });
+  }
+
+  manifest(value: unknown): void {
+    writeJsonAtomic(join(this.dir, "manifest.json"), value);
+  }
+
+  summary(summary: MeasureSummary): void {
+    writeJsonAtomic(join(this.dir, "summary.json"), summary);
+  }
+
+  close(): void {
+    this.samples?.close();
+  }
+}
+
+function unitOf(counter: string): string {
+  return counter === "task-clock" || counter === "cpu-clock" ? "ns" : "count";
+}

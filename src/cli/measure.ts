@@ -2,19 +2,17 @@
 // subtracted, with statistics; progress for a person on stderr, the summary on stdout.
 import { Command } from "commander";
 import { z } from "zod";
-import { estimateWarning } from "../energy/estimate.js";
 import { UsageError } from "../errors.js";
-import { EstimateBackend } from "../measure/estimate-backend.js";
 import { formatSummary } from "../measure/format.js";
 import { prepareOutputDir, resolveCommand } from "../measure/preflight.js";
 import { gatherProvenance } from "../measure/provenance.js";
 import { SessionRecorder } from "../measure/recorder.js";
 import {
+  chooseBackend,
   MEASURE_DEFAULTS,
   type MeasureOptions,
   measure,
   type ProgressEvent,
-  sensorBackend,
 } from "../measure/session.js";
 import type { MeasureSummary } from "../measure/summary.js";
 import type { PerfEventName } from "../native.js";
@@ -149,10 +147,7 @@ function progressPrinter(): ((event: ProgressEvent) => void) | undefined {
 
 export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSummary> {
   const reports = addon.probe();
-  const sensors = sensorBackend(options, reports);
-  const backend =
-    sensors ??
-    new EstimateBackend(estimateWarning(reports) ?? "energy is ESTIMATED: no energy sensor can be read");
+  const backend = chooseBackend(options, reports);
   const out = prepareOutputDir(options.outDir);
   const provenance = gatherProvenance(reports, backend);
   const recorder = new SessionRecorder(out, provenance);

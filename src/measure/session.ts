@@ -2,6 +2,7 @@
 // (started by the addon so their boundaries are on the sampler's clock), optional post-baseline,
 // then energy per run with the baseline subtracted, and statistics over the runs.
 import { baselineDrift } from "../energy/baseline.js";
+import { estimateWarning } from "../energy/estimate.js";
 import { addon, type PerfEventName, type SensorReport } from "../native.js";
 import type { RunEnergyJ, RunRecord } from "../results/runs-writer.js";
 import type { Phase } from "../results/samples-writer.js";
@@ -9,6 +10,7 @@ import { type ChildResult, MeasuredChild, scaledCount } from "../sampling/child.
 import { nowNs } from "../sampling/sampler.js";
 import { summarize } from "../stats/summary.js";
 import type { EnergyBackend } from "./backend.js";
+import { EstimateBackend } from "./estimate-backend.js";
 import { resolveCommand } from "./preflight.js";
 import type { SessionRecorder } from "./recorder.js";
 import { selectEnergySources } from "./select-sources.js";
@@ -87,6 +89,17 @@ export function sensorBackend(
   return new SensorBackend(selection, options.sampleHz ?? MEASURE_DEFAULTS.sampleHz);
 }
 
+/** The sensors where any can be read; otherwise the labelled estimate, with the probe's reason. */
+export function chooseBackend(
+  options: Pick<MeasureOptions, "sources" | "sampleHz">,
+  reports: readonly SensorReport[] = addon.probe(),
+): EnergyBackend {
+  return (
+    sensorBackend(options, reports) ??
+    new EstimateBackend(estimateWarning(reports) ?? "energy is ESTIMATED: no energy sensor can be read")
+  );
+}
+
 export async function measure(options: MeasureOptions): Promise<MeasureSummary> {
   const [file, ...args] = options.command;
   if (file === undefined) throw new TypeError("measure needs a command");
@@ -96,8 +109,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
   const baselineS = options.baselineS ?? MEASURE_DEFAULTS.baselineS;
   const cooldownS = options.cooldownS ?? MEASURE_DEFAULTS.cooldownS;
   const counters = options.counters ?? MEASURE_DEFAULTS.counters;
-  const backend: EnergyBackend | undefined = options.backend ?? sensorBackend(options);
-  if (backend === undefined) throw new TypeError("no energy backend: pass the estimate backend");
+  const backend = options.backend ?? chooseBackend(options);
   const signal = options.signal;
   const progress = options.onProgress ?? (() => {});
   const recorder = options.recorder;

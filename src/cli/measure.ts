@@ -149,7 +149,7 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
   const reports = addon.probe();
   const backend = chooseBackend(options, reports);
   const out = prepareOutputDir(options.outDir);
-  const provenance = gatherProvenance(reports, backend);
+  const provenance = gatherProvenance(reports, backend, options.sources);
   const recorder = new SessionRecorder(out, provenance);
   recorder.open(
     backend.channels,
@@ -175,7 +175,8 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
     recorder.manifest({ config, provenance, state });
     process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
     if (summary.interrupted) process.exitCode = 130;
-    else if (summary.runs.some((r) => r.exit_code !== 0)) process.exitCode = 1;
+    else if (summary.runs.some((r) => r.exit_code !== 0) || summary.sampling.read_errors > 0)
+      process.exitCode = 1;
     return summary;
   } catch (error) {
     recorder.manifest({ config, provenance, state: "failed", error: (error as Error).message });

@@ -74,6 +74,7 @@ export class EstimateBackend implements EnergyBackend {
       samples: 0,
       dropped: 0,
       missed: 0,
+      read_errors: 0,
       lateness_us: { p50: 0, p99: 0, max: 0 },
     };
   }

@@ -7,6 +7,7 @@ import { gatherHostFacts } from "../host/facts.js";
 import type { SensorReport } from "../native.js";
 import type { EnergyBackend } from "./backend.js";
 import type { Provenance } from "./recorder.js";
+import { selectEnergySources } from "./select-sources.js";
 
 function empVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -27,7 +28,11 @@ export function gitCommit(cwd = process.cwd()): string | null {
   }
 }
 
-export function gatherProvenance(reports: readonly SensorReport[], backend: EnergyBackend): Provenance {
+export function gatherProvenance(
+  reports: readonly SensorReport[],
+  backend: EnergyBackend,
+  requested?: readonly string[],
+): Provenance {
   const host = gatherHostFacts();
   return {
     emp_version: empVersion(),
@@ -39,7 +44,8 @@ export function gatherProvenance(reports: readonly SensorReport[], backend: Ener
     virtual_machine: host.virtualisation.virtual,
     governor: host.governor,
     estimated: backend.estimated,
-    sources: backend.domains,
+    // Which interface was read for each domain, the others that could have been, and why.
+    sources: backend.estimated ? backend.domains : selectEnergySources(reports, requested).domains,
     sensors: reports.map((r) => ({ kind: r.kind, status: r.status })),
     git_commit: gitCommit(),
     node: process.version,

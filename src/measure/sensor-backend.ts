@@ -101,6 +101,7 @@ export class SensorBackend implements EnergyBackend {
       samples: stats.ticks,
       dropped: stats.dropped,
       missed: stats.missed,
+      read_errors: stats.readErrors.reduce((a, b) => a + b, 0),
       lateness_us: {
         p50: this.lateness.quantileUs(0.5),
         p99: this.lateness.quantileUs(0.99),

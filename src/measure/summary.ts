@@ -14,6 +14,8 @@ export interface SamplingSummary {
   dropped: number;
   /** Deadlines the sampler skipped because it ran more than a period late. */
   missed: number;
+  /** Sensor reads that failed (the tick kept the previous value); above 0 the CLI exits 1. */
+  read_errors: number;
   lateness_us: LatenessUs;
 }
 

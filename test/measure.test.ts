@@ -69,3 +69,32 @@ describe("measure", () => {
     }
   });
 });
+
+describe("measure warnings", () => {
+  it("warns when a run is shorter than a few sensor updates and holds too few samples", async () => {
+    const tree = FixtureTree.create();
+    try {
+      writeCpuTopology(tree, 1, 1);
+      const energy = powercapZone(tree, {
+        id: "intel-rapl:0",
+        name: "package-0",
+        maxEnergyRangeUj: RANGE_UJ,
+      });
+      const writer = await EnergyWriter.start(tree, [
+        { format: "text", path: energy, unitJ: 1e-6, wrap: RANGE_UJ + 1, idleW: IDLE_W },
+      ]);
+      try {
+        const summary = await withRoots({ EMP_SYSFS_ROOT: tree.root }, () =>
+          measure({ command: ["true"], sampleHz: 1000, repeat: 2, warmup: 0, baselineS: 0.3, counters: [] }),
+        );
+        const text = summary.warnings.join("\n");
+        expect(text).toMatch(/lasts fewer than 5 sensor updates/);
+        expect(text).toMatch(/holds about \d+ samples \(fewer than 10\)/);
+      } finally {
+        await writer.stop();
+      }
+    } finally {
+      tree.remove();
+    }
+  });
+});

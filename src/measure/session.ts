@@ -63,6 +63,9 @@ export const MEASURE_DEFAULTS = {
   counters: ["task-clock", "context-switches", "page-faults", "cycles", "instructions"] as PerfEventName[],
 };
 
+/** Below this many samples in a run, its energy rests on too few readings to trust. */
+const MIN_SAMPLES_PER_RUN = 10;
+
 /** Least time kept sampling after a run (or baseline) ends, so its end lies between two fresh readings. */
 const TAIL_MS = 20;
 
@@ -329,6 +332,13 @@ function summarise(
       );
     }
   }
+  const sampling = backend.sampling();
+  const fewest = Math.min(...measured.map((m) => m.duration_s)) * sampling.achieved_hz;
+  if (!backend.estimated && measured.length > 0 && fewest < MIN_SAMPLES_PER_RUN) {
+    warnings.push(
+      `the shortest run holds about ${Math.floor(fewest)} samples (fewer than ${MIN_SAMPLES_PER_RUN}); raise --sample-hz or make the run longer`,
+    );
+  }
   const durations = measured.map((m) => m.duration_s);
   const d = durations.length > 0 ? summarize(durations) : undefined;
   return {
@@ -336,7 +346,7 @@ function summarise(
     estimated: backend.estimated,
     command: options.command,
     label: options.label ?? null,
-    sampling: backend.sampling(),
+    sampling,
     baseline: {
       duration_s: baseline ? Number(baseline.endNs - baseline.startNs) / 1e9 : 0,
       power_w: baselineW,

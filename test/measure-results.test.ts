@@ -1,0 +1,314 @@
+// `emp measure` through MSR fixtures whose 32-bit counter wraps during the session, and its Arrow
+// files read back with flechette, an Arrow implementation independent of the apache-arrow that
+// wrote them: the documented columns, their units, row counts and values equal to the summary.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Column, type Field, type Table, Type, tableFromIPC } from "@uwdata/flechette";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MeasureSummary } from "../src/measure/summary.js";
+import { EnergyWriter, msrDevice } from "./fixtures/energy.js";
+import { FixtureTree, writeCpuTopology } from "./fixtures/tree.js";
+import { buildCli, runEmp } from "./helpers/emp-cli.js";
+
+const WRAP = 2 ** 32;
+const INTEL = { powerUnit: 0x606, pkg: 0x611 } as const;
+const AMD = { powerUnit: 0xc0010299, pkg: 0xc001029b } as const;
+// 0x606 as a Skylake server reports it: energy status unit 14 (2^-14 J).
+const INTEL_POWER_UNIT = 0x000a0e03n;
+const INTEL_UNIT_J = 2 ** -14;
+// 0xC0010299 as Zen reports it: energy status unit 16 (2^-16 J).
+const AMD_POWER_UNIT = 0x000a1003n;
+const AMD_UNIT_J = 2 ** -16;
+/**
+ * Joules left before the driven counter wraps. CLI start-up and the 1 s baseline at 5 W use up
+ * about 6-9 J, the warmup run and each run 7.5 J or more at 25 W: the wrap falls in the runs.
+ */
+const HEADROOM_J = 14;
+
+let scratch: string;
+beforeAll(() => {
+  buildCli();
+  scratch = mkdtempSync(join(tmpdir(), "emp-measure-results-"));
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Measured {
+  out: string;
+  summary: MeasureSummary;
+}
+
+/**
+ * One package of two CPUs; each CPU's MSR file holds both vendors' RAPL registers (at distinct
+ * addresses). The writer drives the package counter of `vendor`; the other vendor's registers hold
+ * fixed values, which emp must not read.
+ */
+async function measureMsr(vendor: "GenuineIntel" | "AuthenticAMD", name: string): Promise<Measured> {
+  const tree = FixtureTree.create();
+  try {
+    writeCpuTopology(tree, 1, 2);
+    const family = vendor === "GenuineIntel" ? 6 : 0x19;
+    const model = vendor === "GenuineIntel" ? 85 : 1;
+    tree.file(
+      "cpuinfo",
+      [0, 1]
+        .map((cpu) =>
+          [
+            `processor\t: ${cpu}`,
+            `vendor_id\t: ${vendor}`,
+            `cpu family\t: ${family}`,
+            `model\t\t: ${model}`,
+            "model name\t: Fixture CPU",
+          ].join("\n"),
+        )
+        .join("\n\n"),
+    );
+    const unitJ = vendor === "GenuineIntel" ? INTEL_UNIT_J : AMD_UNIT_J;
+    const startRaw = WRAP - Math.round(HEADROOM_J / unitJ);
+    // AMD's unit register and package counter are two addresses apart and overlap in the file:
+    // the counter's bytes replace the unit's upper bytes, leaving the ESU field (bits 12:8) intact.
+    const registers = {
+      [INTEL.powerUnit]: INTEL_POWER_UNIT,
+      [INTEL.pkg]: vendor === "GenuineIntel" ? BigInt(startRaw) : 123_456n,
+      [AMD.powerUnit]: AMD_POWER_UNIT,
+      [AMD.pkg]: vendor === "AuthenticAMD" ? BigInt(startRaw) : 654_321n,
+    };
+    const cpu0 = msrDevice(tree, 0, registers);
+    msrDevice(tree, 1, registers);
+    const flag = tree.path("busy.flag");
+    const writer = await EnergyWriter.start(tree, [
+      {
+        format: "msr",
+        path: cpu0,
+        offset: vendor === "GenuineIntel" ? INTEL.pkg : AMD.pkg,
+        unitJ,
+        wrap: WRAP,
+        startRaw,
+        idleW: 5,
+        busyW: 25,
+        flagPath: flag,
+      },
+    ]);
+    const out = join(scratch, name);
+    let result: ReturnType<typeof runEmp>;
+    try {
+      result = runEmp(
+        [
+          "measure",
+          "--sources",
+          "msr",
+          "--repeat",
+          "3",
+          "--baseline",
+          "1",
+          "--json",
+          "--out",
+          out,
+          "--",
+          "sh",
+          "-c",
+          `touch ${flag}; sleep 0.3; rm ${flag}`,
+        ],
+        { EMP_SYSFS_ROOT: tree.root, EMP_DEV_ROOT: tree.root, EMP_PROCFS_ROOT: tree.root },
+      );
+    } finally {
+      await writer.stop();
+    }
+    expect(result.status, result.stderr).toBe(0);
+    return { out, summary: JSON.parse(result.stdout) as MeasureSummary };
+  } finally {
+    tree.remove();
+  }
+}
+
+function readArrow(path: string): Table {
+  return tableFromIPC(readFileSync(path), { useBigInt: true });
+}
+
+function column(table: Table, name: string): Column<unknown> {
+  const c = table.getChild(name);
+  expect(c, `column ${name}`).toBeDefined();
+  return c;
+}
+
+function field(table: Table, name: string): Field {
+  const f = table.schema.fields.find((x) => x.name === name);
+  expect(f, `field ${name}`).toBeDefined();
+  return f as Field;
+}
+
+/** Checks the numbers a 5 W idle / 25 W busy fixture gives; returns a line for the log. */
+function expectFixtureNumbers(summary: MeasureSummary): string {
+  expect(summary.estimated).toBe(false);
+  expect(summary.domains["package-0"]?.source).toBe("msr");
+  expect(summary.sampling.dropped).toBe(0);
+  expect(summary.sampling.achieved_hz).toBeGreaterThan(950);
+  const baselineW = summary.baseline.power_w["package-0"] ?? Number.NaN;
+  expect(Math.abs(baselineW - 5) / 5, `baseline ${baselineW} W`).toBeLessThan(0.05);
+  const netMedianJ = summary.domains["package-0"]?.net_median_j ?? Number.NaN;
+  expect(Math.abs(netMedianJ - 6) / 6, `net median ${netMedianJ} J`).toBeLessThan(0.05);
+  expect(summary.runs).toHaveLength(4);
+  return (
+    `baseline ${baselineW.toFixed(4)} W, net median ${netMedianJ.toFixed(4)} J, ` +
+    `nets ${summary.runs.map((r) => r.net_energy_j["package-0"]?.toFixed(4)).join(", ")} J, ` +
+    `${summary.sampling.achieved_hz.toFixed(1)} Hz, ${summary.sampling.samples} samples, dropped ${summary.sampling.dropped}`
+  );
+}
+
+/** Phases of the samples where the raw package counter went down (wrapped). */
+function wrapPhases(samples: Table, channel: string): string[] {
+  const raw = column(samples, channel).toArray() as ArrayLike<bigint>;
+  const phase = column(samples, "phase").toArray() as ArrayLike<string>;
+  const run = column(samples, "run").toArray() as ArrayLike<number | null>;
+  const wraps: string[] = [];
+  for (let i = 1; i < raw.length; i++) {
+    if ((raw[i] as bigint) < (raw[i - 1] as bigint)) wraps.push(`${phase[i]} ${run[i]}`);
+  }
+  return wraps;
+}
+
+describe("emp measure through an Intel MSR fixture (Intel and AMD registers present) that wraps", () => {
+  let measured: Measured;
+  beforeAll(async () => {
+    measured = await measureMsr("GenuineIntel", "msr-intel");
+  }, 60_000);
+
+  it("reports about 5 W idle and 6 J net across the 32-bit wrap", () => {
+    const line = expectFixtureNumbers(measured.summary);
+    const samples = readArrow(join(measured.out, "samples.arrow"));
+    const wraps = wrapPhases(samples, "msr/package-0");
+    console.log(`msr Intel: ${line}; raw counter wrapped in: ${wraps.join("; ")}`);
+    expect(wraps.length).toBeGreaterThanOrEqual(1);
+    const f = field(samples, "msr/package-0");
+    expect(f.metadata.get("unit")).toBe("esu");
+    expect(Number(f.metadata.get("scale"))).toBe(INTEL_UNIT_J);
+    expect(Number(f.metadata.get("wrap"))).toBe(WRAP);
+    expect(f.metadata.get("origin")).toBe("msr 0x611 on cpu 0");
+  });
+
+  it("writes runs.arrow and samples.arrow that an independent reader (flechette) reads as documented", () => {
+    const { out, summary } = measured;
+    const runs = readArrow(join(out, "runs.arrow"));
+    const domains = Object.keys(summary.domains);
+    expect(domains).toContain("package-0");
+    const runColumns = [
+      "session",
+      "label",
+      "index",
+      "warmup",
+      "start_ns",
+      "end_ns",
+      "duration_s",
+      "exit_code",
+    ];
+    for (const domain of domains)
+      runColumns.push(`${domain}_raw_j`, `${domain}_baseline_j`, `${domain}_net_j`);
+    runColumns.push("warnings");
+    const runNames = runs.schema.fields.map((f) => f.name);
+    for (const name of runColumns) expect(runNames, name).toContain(name);
+    expect(runs.schema.metadata?.get("emp.table")).toBe("runs");
+
+    expect(runs.numRows).toBe(summary.runs.length);
+    const session = column(runs, "session").toArray() as string[];
+    expect(new Set(session).size).toBe(1);
+    expect(session[0]).toMatch(/\S/);
+    expect(column(runs, "label").toArray()).toEqual(summary.runs.map(() => summary.label ?? ""));
+    expect(Array.from(column(runs, "index").toArray() as ArrayLike<number>)).toEqual(
+      summary.runs.map((r) => r.index),
+    );
+    expect(column(runs, "warmup").toArray()).toEqual(summary.runs.map((r) => r.warmup));
+    expect(Array.from(column(runs, "exit_code").toArray() as ArrayLike<number>)).toEqual(
+      summary.runs.map((r) => r.exit_code),
+    );
+    const start = column(runs, "start_ns").toArray() as ArrayLike<bigint>;
+    const end = column(runs, "end_ns").toArray() as ArrayLike<bigint>;
+    const duration = column(runs, "duration_s").toArray() as ArrayLike<number>;
+    for (const [i, run] of summary.runs.entries()) {
+      expect(duration[i]).toBeCloseTo(run.duration_s, 9);
+      expect(Number((end[i] as bigint) - (start[i] as bigint)) / 1e9).toBeCloseTo(duration[i] as number, 9);
+      for (const domain of domains) {
+        const net = column(runs, `${domain}_net_j`).at(i) as number;
+        const raw = column(runs, `${domain}_raw_j`).at(i) as number;
+        const baseline = column(runs, `${domain}_baseline_j`).at(i) as number;
+        expect(net).toBeCloseTo(run.net_energy_j[domain] as number, 9);
+        expect(raw).toBeCloseTo(run.energy_j[domain] as number, 9);
+        expect(raw - baseline).toBeCloseTo(net, 9);
+      }
+    }
+    const warnings = column(runs, "warnings").toArray() as unknown[][];
+    expect(warnings).toHaveLength(summary.runs.length);
+    for (const w of warnings) expect(Array.isArray(w)).toBe(true);
+    for (const name of ["start_ns", "end_ns"]) expect(field(runs, name).metadata.get("unit")).toBe("ns");
+    expect(field(runs, "duration_s").metadata.get("unit")).toBe("s");
+    for (const domain of domains) {
+      for (const kind of ["raw", "baseline", "net"]) {
+        const f = field(runs, `${domain}_${kind}_j`);
+        expect(f.metadata.get("unit")).toBe("J");
+        expect(f.metadata.get("domain")).toBe(domain);
+      }
+    }
+
+    const samples = readArrow(join(out, "samples.arrow"));
+    expect(samples.schema.metadata?.get("emp.table")).toBe("samples");
+    const sampleNames = samples.schema.fields.map((f) => f.name);
+    expect(sampleNames.slice(0, 6)).toEqual(["t_ns", "phase", "run", "lateness_ns", "read_ns", "read_mask"]);
+    const channels = sampleNames.slice(6);
+    expect(channels).toContain("msr/package-0");
+    for (const name of channels) {
+      expect(name).toMatch(/^msr\//);
+      const f = field(samples, name);
+      expect(f.metadata.get("unit")).toBe("esu");
+      expect(f.metadata.get("source")).toBe("msr");
+      expect(f.type).toMatchObject({ typeId: Type.Int, bitWidth: 64, signed: false });
+    }
+    expect(samples.numRows).toBe(summary.sampling.samples);
+    for (const name of ["t_ns", "lateness_ns", "read_ns"])
+      expect(field(samples, name).metadata.get("unit")).toBe("ns");
+    expect(field(samples, "t_ns").type).toMatchObject({ typeId: Type.Int, bitWidth: 64, signed: true });
+
+    // Time runs forward; every run's samples lie within its start and end, which come from the same clock.
+    const t = column(samples, "t_ns").toArray() as ArrayLike<bigint>;
+    for (let i = 1; i < t.length; i++)
+      if ((t[i] as bigint) <= (t[i - 1] as bigint)) expect.fail(`t_ns not increasing at ${i}`);
+    const phase = column(samples, "phase").toArray() as ArrayLike<string>;
+    const run = column(samples, "run").toArray() as ArrayLike<number | null>;
+    expect([...new Set(Array.from(phase))].sort()).toEqual(["baseline", "cooldown", "run", "warmup"]);
+    // A run's samples cover its span from start_ns to end_ns. They are labelled by the drain that
+    // took them, so a few from just before the child started (the drain before its spawn) and from
+    // the settling tail after it ended carry the run's label too: they stay between the neighbours.
+    const spans: string[] = [];
+    for (const [i, r] of summary.runs.entries()) {
+      const ks: number[] = [];
+      for (let k = 0; k < t.length; k++) if (run[k] === r.index) ks.push(k);
+      for (const k of ks) expect(phase[k]).toBe(r.warmup ? "warmup" : "run");
+      const first = t[ks[0] as number] as bigint;
+      const last = t[ks[ks.length - 1] as number] as bigint;
+      spans.push(
+        `run ${r.index}: ${ks.length} samples from ${Number((start[i] as bigint) - first) / 1e6} ms before start to ${Number(last - (end[i] as bigint)) / 1e6} ms after end`,
+      );
+      expect(first).toBeLessThanOrEqual((start[i] as bigint) + 2_000_000n);
+      expect(last).toBeGreaterThanOrEqual((end[i] as bigint) - 2_000_000n);
+      if (i > 0) expect(first).toBeGreaterThan(end[i - 1] as bigint);
+      if (i + 1 < summary.runs.length) expect(last).toBeLessThan(start[i + 1] as bigint);
+      // About 1 kHz over a run of ~0.3 s.
+      expect(ks.length, `samples of run ${r.index}`).toBeGreaterThan(0.8 * 1000 * r.duration_s);
+    }
+    console.log(spans.join("\n"));
+    for (let k = 0; k < t.length; k++)
+      if (phase[k] === "baseline" && run[k] !== null) expect.fail(`baseline sample ${k} has a run`);
+  });
+});
+
+describe("emp measure through an AMD MSR fixture (Intel and AMD registers present) that wraps", () => {
+  it("reads the AMD registers with the unit of 0xC0010299 and reports about 5 W idle and 6 J net", async () => {
+    const { out, summary } = await measureMsr("AuthenticAMD", "msr-amd");
+    const line = expectFixtureNumbers(summary);
+    const samples = readArrow(join(out, "samples.arrow"));
+    const wraps = wrapPhases(samples, "msr/package-0");
+    console.log(`msr AMD: ${line}; raw counter wrapped in: ${wraps.join("; ")}`);
+    expect(wraps.length).toBeGreaterThanOrEqual(1);
+    const f = field(samples, "msr/package-0");
+    expect(Number(f.metadata.get("scale"))).toBe(AMD_UNIT_J);
+    expect(f.metadata.get("origin")).toBe("msr 0xc001029b on cpu 0");
+  }, 60_000);
+});

@@ -160,9 +160,11 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
       const result = await child.wait();
       signal?.removeEventListener("abort", kill);
       if (signal?.aborted) break; // the run in progress was cut short: it is not a measurement
-      await settle();
+      drain();
+      // The settling tail after the run is idle time: its ticks are cooldown, not the run.
       phase = "cooldown";
       runIndex = null;
+      await settle();
       if (i === 0 && result.skipped.length > 0) {
         warnings.push(`counters not available here: ${result.skipped.map((s) => s.name).join(", ")}`);
       }

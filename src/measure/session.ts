@@ -1,7 +1,7 @@
 // `measure(options)`: the whole measurement of a command. Probe, idle baseline, warmups, runs
 // (started by the addon so their boundaries are on the sampler's clock), optional post-baseline,
 // then energy per run with the baseline subtracted, and statistics over the runs.
-import { baselineDrift } from "../energy/baseline.js";
+import { baselineDrift, type NetEnergy, netEnergy } from "../energy/baseline.js";
 import { estimateWarning } from "../energy/estimate.js";
 import { addon, type PerfEventName, type SensorReport } from "../native.js";
 import type { RunEnergyJ, RunRecord } from "../results/runs-writer.js";
@@ -131,7 +131,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
     drain();
   };
 
-  const runs: Array<RunSummary & { warnings: string[] }> = [];
+  const runs: MeasuredRun[] = [];
   let baselineW: Record<string, number> = {};
   let baselineSpan: Span | undefined;
   let postSpan: Span | undefined;
@@ -213,6 +213,9 @@ interface Span {
   endNs: bigint;
 }
 
+/** A run as the session keeps it: its summary line, plus what runs.arrow needs beside it. */
+type MeasuredRun = RunSummary & { warnings: string[]; energy: Record<string, NetEnergy> };
+
 /** One run's record in the summary: energy per domain raw and net of the baseline, counters. */
 function runSummary(
   index: number,
@@ -220,14 +223,17 @@ function runSummary(
   result: ChildResult,
   backend: EnergyBackend,
   baselineW: Record<string, number>,
-): RunSummary & { warnings: string[] } {
+): MeasuredRun {
   const durationS = Number(result.durationNs) / 1e9;
+  const energy: Record<string, NetEnergy> = {};
   const energyJ: Record<string, number> = {};
   const netJ: Record<string, number> = {};
   const warnings: string[] = [];
   for (const [domain, e] of Object.entries(backend.runEnergy(result))) {
-    energyJ[domain] = e.rawJ;
-    netJ[domain] = e.rawJ - (baselineW[domain] ?? 0) * durationS;
+    const net = netEnergy(domain, e.rawJ, durationS, baselineW[domain] ?? 0);
+    energy[domain] = net;
+    energyJ[domain] = net.rawJ;
+    netJ[domain] = net.netJ;
     warnings.push(...e.warnings);
   }
   const counters: Record<string, number> = {};
@@ -249,14 +255,14 @@ function runSummary(
     net_energy_j: netJ,
     counters,
     warnings,
+    energy,
   };
 }
 
-function runRecord(run: RunSummary & { warnings: string[] }, result: ChildResult, label?: string): RunRecord {
+function runRecord(run: MeasuredRun, result: ChildResult, label?: string): RunRecord {
   const energy: Record<string, RunEnergyJ> = {};
-  for (const [domain, rawJ] of Object.entries(run.energy_j)) {
-    const netJ = run.net_energy_j[domain] ?? Number.NaN;
-    energy[domain] = { rawJ, baselineJ: rawJ - netJ, netJ };
+  for (const [domain, e] of Object.entries(run.energy)) {
+    energy[domain] = { rawJ: e.rawJ, baselineJ: e.baselineJ, netJ: e.netJ };
   }
   return {
     label: label ?? "",
@@ -297,7 +303,7 @@ function driftWarnings(
 function summarise(
   options: MeasureOptions,
   backend: EnergyBackend,
-  runs: readonly RunSummary[],
+  runs: readonly MeasuredRun[],
   baseline: Span | undefined,
   baselineW: Record<string, number>,
   requested: number,
@@ -360,7 +366,7 @@ function summarise(
       stdev_s: d?.stdev ?? null,
       ci95_s: d ? [d.ci[0], d.ci[1]] : [0, 0],
     },
-    runs: runs.map(({ warnings: _w, ...run }: RunSummary & { warnings?: string[] }) => run),
+    runs: runs.map(({ warnings: _w, energy: _e, ...run }: MeasuredRun) => run),
     interrupted: runs.length < requested,
     warnings: [...warnings, ...backend.warnings()],
   };

@@ -1,7 +1,7 @@
 // Where two interfaces expose the same energy domain (powercap and msr package-0, perf-power),
 // sample both together and compare the power each reports.
 import { setTimeout as sleep } from "node:timers/promises";
-import { Counter } from "../energy/counter.js";
+import { EnergySeries } from "../energy/series.js";
 import type { SensorReport, SourceKind, SourceSpec } from "../native.js";
 import { Sampler } from "../sampling/sampler.js";
 
@@ -67,29 +67,14 @@ export async function measurePower(
   for (const c of channels) selectByKind.set(c.kind, [...(selectByKind.get(c.kind) ?? []), c.channel]);
   const sources: SourceSpec[] = [...selectByKind].map(([kind, select]) => ({ kind, select }));
   const sampler = new Sampler({ sampleHz: CROSS_CHECK_HZ, sources });
-  const wanted = sampler.channels
+  // One EnergySeries per wanted channel: it keeps only successful reads and corrects wraps.
+  const series = sampler.channels
     .map((info, index) => ({ info, index }))
-    .filter(({ info }) => channels.some((c) => c.kind === info.source && c.channel === info.name));
-  const state = wanted.map(({ info, index }) => ({
-    info,
-    index,
-    counter: new Counter(BigInt(Math.round(info.wrap)), info.scale),
-    firstNs: undefined as bigint | undefined,
-    lastNs: undefined as bigint | undefined,
-  }));
-
+    .filter(({ info }) => channels.some((c) => c.kind === info.source && c.channel === info.name))
+    .map(({ info, index }) => ({ info, series: new EnergySeries(sampler.channels, index) }));
   const absorb = () => {
     const batch = sampler.drain();
-    for (const s of state) {
-      const series = batch.rawChannel(s.index);
-      for (let i = 0; i < batch.ticks; i++) {
-        if (!batch.wasRead(i, s.info.sourceIndex)) continue;
-        s.counter.update(series[i] as bigint);
-        const tNs = batch.raw.tNs[i] as bigint;
-        s.firstNs ??= tNs;
-        s.lastNs = tNs;
-      }
-    }
+    for (const s of series) s.series.append(batch);
   };
 
   sampler.start();
@@ -104,17 +89,19 @@ export async function measurePower(
   }
   absorb();
 
-  return state.map((s) => {
-    const spanS = s.firstNs !== undefined && s.lastNs !== undefined ? Number(s.lastNs - s.firstNs) / 1e9 : 0;
-    const energyJ = s.counter.energyJ;
+  return series.map(({ info, series: s }) => {
+    const first = s.firstReadingNs;
+    const last = s.lastReadingNs;
+    const spanS = first !== undefined && last !== undefined ? Number(last - first) / 1e9 : 0;
+    const energyJ = s.totalJ;
     return {
-      kind: s.info.source,
-      channel: s.info.name,
+      kind: info.source,
+      channel: info.name,
       energyJ,
       durationS: spanS,
       powerW: spanS > 0 ? energyJ / spanS : 0,
-      readings: s.counter.readings,
-      wraps: s.counter.wraps,
+      readings: s.readings,
+      wraps: s.wraps,
     };
   });
 }

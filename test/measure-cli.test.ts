@@ -33,6 +33,7 @@ describe("emp measure: bad input", () => {
     ["fractional repeat", ["--repeat", "1.5", "--", "true"], /--repeat takes/],
     ["zero baseline", ["--baseline", "0", "--", "true"], /--baseline takes/],
     ["negative cooldown", ["--cooldown", "-2", "--", "true"], /--cooldown takes/],
+    ["zero TDP", ["--tdp", "0", "--", "true"], /--tdp takes/],
     ["missing command", [], /no command to measure/],
     ["unknown source", ["--sources", "rapl9", "--", "true"], /unknown energy source 'rapl9'/],
     ["source not here", ["--sources", "msr", "--", "true"], /energy source 'msr' cannot be read here/],
@@ -63,6 +64,8 @@ describe("emp measure on this VM", () => {
       "1",
       "--baseline",
       "0.3",
+      "--tdp",
+      "40",
       "--out",
       out,
       "--json",
@@ -77,6 +80,7 @@ describe("emp measure on this VM", () => {
     expect(summary.out).toBe(out);
     expect(summary.domains.cpu.source).toBe("estimate");
     expect(summary.domains.cpu.net_mean_j).toBeGreaterThan(0);
+    expect(summary.baseline.power_w.cpu).toBeCloseTo(0.3 * 40, 9); // the idle share of the given TDP
     expect(summary.warnings.join("\n")).toMatch(/ESTIMATED, not measured.*Fix:/s);
     expect(summary.runs).toHaveLength(4);
     // The estimate rests on the run's own CPU time: a spinning shell uses about its wall time.

@@ -71,6 +71,7 @@ const optionsSchema = z.object({
   baseline: numberOption("--baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),
   cooldown: numberOption("--cooldown", (n) => n >= 0 && n <= 3600, "seconds in [0, 3600]"),
   postBaseline: numberOption("--post-baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),
+  tdp: numberOption("--tdp", (n) => n > 0 && n <= 10_000, "watts in (0, 10000]"),
   sources: listOption(),
   counters: listOption().superRefine((names, ctx) => {
     for (const name of names ?? []) {
@@ -119,6 +120,7 @@ export function parseMeasureOptions(command: string[], raw: unknown): MeasureCli
     cooldownS: o.cooldown ?? MEASURE_DEFAULTS.cooldownS,
     postBaselineS: o.postBaseline,
     sources: o.sources,
+    tdpW: o.tdp,
     counters: (o.counters as PerfEventName[] | undefined) ?? MEASURE_DEFAULTS.counters,
     label: o.label,
     json: o.json,
@@ -199,6 +201,10 @@ export function measureCommand(): Command {
     .option(
       "--sources <list>",
       "energy interfaces to read: msr,perf-power,powercap,nvml (default: the best per domain)",
+    )
+    .option(
+      "--tdp <watts>",
+      "TDP of the estimate used where no energy sensor can be read (default 5 W per CPU)",
     )
     .option("--counters <list>", `perf counters per run (default ${MEASURE_DEFAULTS.counters.join(",")})`)
     .option("--out <dir>", "results directory (default emp-results/<timestamp>)")

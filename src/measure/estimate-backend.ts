@@ -2,6 +2,7 @@
 // run's own CPU time (task-clock) or, without it, the system's utilisation from /proc/stat.
 import { availableParallelism } from "node:os";
 import {
+  DEFAULT_TDP_PER_CPU_W,
   estimatedBaselineW,
   estimateEnergy,
   readSystemCpuTimes,
@@ -58,9 +59,7 @@ export class EstimateBackend implements EnergyBackend {
   }
 
   private tdp(): number {
-    return (
-      this.tdpW ?? estimateEnergy({ durationS: 0, systemUtilisation: 0, cpuCount: this.cpuCount }).inputs.tdpW
-    );
+    return this.tdpW ?? this.cpuCount * DEFAULT_TDP_PER_CPU_W;
   }
 
   updatePeriodMs(): number | null {

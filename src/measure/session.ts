@@ -29,6 +29,8 @@ export interface MeasureOptions {
   postBaselineS?: number;
   /** Energy interfaces to read ("msr", "powercap", ...); default: the best one per domain. */
   sources?: string[];
+  /** TDP (W) of the estimate used where no energy sensor can be read; default 5 W per CPU. */
+  tdpW?: number;
   counters?: PerfEventName[];
   label?: string;
   /** Aborting stops the session after killing the run in progress; the runs done are kept. */
@@ -94,12 +96,15 @@ export function sensorBackend(
 
 /** The sensors where any can be read; otherwise the labelled estimate, with the probe's reason. */
 export function chooseBackend(
-  options: Pick<MeasureOptions, "sources" | "sampleHz">,
+  options: Pick<MeasureOptions, "sources" | "sampleHz" | "tdpW">,
   reports: readonly SensorReport[] = addon.probe(),
 ): EnergyBackend {
   return (
     sensorBackend(options, reports) ??
-    new EstimateBackend(estimateWarning(reports) ?? "energy is ESTIMATED: no energy sensor can be read")
+    new EstimateBackend(
+      estimateWarning(reports) ?? "energy is ESTIMATED: no energy sensor can be read",
+      options.tdpW,
+    )
   );
 }
 

@@ -355,6 +355,8 @@ describe("RunsWriter", () => {
       commit: "abc123",
       label: "sort",
       index: 0,
+      run: 0,
+      session: "s-0",
       warmup: true,
       startNs: 5_000_000_000n,
       endNs: 6_500_000_000n,
@@ -371,6 +373,7 @@ describe("RunsWriter", () => {
     writer.append({
       label: "sort",
       index: 1,
+      run: 7,
       warmup: false,
       startNs: 7_000_000_000n,
       endNs: 7_250_000_000n,
@@ -386,6 +389,7 @@ describe("RunsWriter", () => {
       "commit",
       "label",
       "index",
+      "run",
       "warmup",
       "start_ns",
       "end_ns",
@@ -402,7 +406,9 @@ describe("RunsWriter", () => {
       "instructions",
       "warnings",
     ]);
-    expect(column(table, "session")).toEqual(["s-1", "s-1"]);
+    // A row's own session wins over the writer's (a study's table gathers several sessions).
+    expect(column(table, "session")).toEqual(["s-0", "s-1"]);
+    expect(column(table, "run")).toEqual([0, 7]);
     expect(column(table, "commit")).toEqual(["abc123", null]);
     expect(column(table, "warmup")).toEqual([true, false]);
     expect(column(table, "start_ns")).toEqual([5_000_000_000n, 7_000_000_000n]);
@@ -465,6 +471,7 @@ describe.skipIf(pyarrowMissing !== "")("independent reader (pyarrow)", () => {
     runs.append({
       label: "x",
       index: 0,
+      run: 0,
       warmup: false,
       startNs: 1n,
       endNs: 2_000_000_001n,

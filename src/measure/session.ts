@@ -1,16 +1,14 @@
 // `measure(options)`: the whole measurement of a command. Probe, idle baseline, warmups, runs
 // (started by the addon so their boundaries are on the sampler's clock), optional post-baseline,
 // then energy per run with the baseline subtracted, and statistics over the runs.
-import { baselineDrift, type NetEnergy, netEnergy } from "../energy/baseline.js";
+import { baselineDrift } from "../energy/baseline.js";
 import { estimateWarning } from "../energy/estimate.js";
 import { addon, type PerfEventName, type SensorReport } from "../native.js";
-import type { RunEnergyJ, RunRecord } from "../results/runs-writer.js";
-import type { Phase } from "../results/samples-writer.js";
-import { type ChildResult, MeasuredChild, scaledCount } from "../sampling/child.js";
-import { nowNs } from "../sampling/sampler.js";
+import type { RunRecord } from "../results/runs-writer.js";
 import { summarize } from "../stats/summary.js";
 import type { EnergyBackend } from "./backend.js";
 import { EstimateBackend } from "./estimate-backend.js";
+import { type MeasuredRun, Meter, runEnergyJ, type Span, sleep } from "./meter.js";
 import { resolveCommand } from "./preflight.js";
 import type { SessionRecorder } from "./recorder.js";
 import { selectEnergySources } from "./select-sources.js";
@@ -68,22 +66,6 @@ export const MEASURE_DEFAULTS = {
 /** Below this many samples in a run, its energy rests on too few readings to trust. */
 const MIN_SAMPLES_PER_RUN = 10;
 
-/** Least time kept sampling after a run (or baseline) ends, so its end lies between two fresh readings. */
-const TAIL_MS = 20;
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
 /** Picks the backend for these options: the sensors, one interface per domain. */
 export function sensorBackend(
   options: Pick<MeasureOptions, "sources" | "sampleHz">,
@@ -116,74 +98,42 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
   const warmup = options.warmup ?? MEASURE_DEFAULTS.warmup;
   const baselineS = options.baselineS ?? MEASURE_DEFAULTS.baselineS;
   const cooldownS = options.cooldownS ?? MEASURE_DEFAULTS.cooldownS;
-  const counters = options.counters ?? MEASURE_DEFAULTS.counters;
   const backend = options.backend ?? chooseBackend(options);
   const signal = options.signal;
   const progress = options.onProgress ?? (() => {});
   const recorder = options.recorder;
+  const meter = new Meter(backend, {
+    sink: recorder,
+    counters: options.counters ?? MEASURE_DEFAULTS.counters,
+    signal,
+  });
   const warnings: string[] = [];
-
-  let phase: Phase = "baseline";
-  let runIndex: number | null = null;
-  const drain = () => {
-    const batch = backend.drain();
-    if (batch) recorder?.samplesOf(batch, phase, runIndex);
-  };
-  /** Samples a little past `endNs` so it lies between two fresh readings, then takes them in. */
-  const settle = async () => {
-    const periodMs = Math.max(0, ...backend.domains.map((d) => backend.updatePeriodMs(d.domain) ?? 0));
-    await sleep(Math.max(TAIL_MS, 3 * periodMs));
-    drain();
-  };
 
   const runs: MeasuredRun[] = [];
   let baselineW: Record<string, number> = {};
   let baselineSpan: Span | undefined;
   let postSpan: Span | undefined;
-  const drainTimer = setInterval(drain, 50);
-  backend.start();
+  meter.start();
   try {
     progress({ kind: "phase", phase: "baseline", seconds: baselineS });
-    const b0 = nowNs();
-    await sleep(baselineS * 1000, signal);
-    baselineSpan = { startNs: b0, endNs: nowNs() };
-    await settle();
+    baselineSpan = await meter.idle(baselineS, "baseline");
     baselineW = backend.baselineW(baselineSpan.startNs, baselineSpan.endNs);
-    recorder?.commit();
 
     const total = warmup + repeat;
     for (let i = 0; i < total && !signal?.aborted; i++) {
       const isWarmup = i < warmup;
       progress({ kind: "run-start", index: i, warmup: isWarmup, total });
-      drain();
-      phase = isWarmup ? "warmup" : "run";
-      runIndex = i;
-      backend.runStarting?.();
-      const child = MeasuredChild.start({ file, args, counters });
-      const kill = () => child.kill("SIGTERM");
-      signal?.addEventListener("abort", kill, { once: true });
-      const result = await child.wait();
-      signal?.removeEventListener("abort", kill);
-      if (signal?.aborted) break; // the run in progress was cut short: it is not a measurement
-      drain();
-      // The settling tail after the run is idle time: its ticks are cooldown, not the run.
-      phase = "cooldown";
-      runIndex = null;
-      await settle();
-      if (i === 0 && result.skipped.length > 0) {
-        warnings.push(`counters not available here: ${result.skipped.map((s) => s.name).join(", ")}`);
-      }
-      const run = runSummary(i, isWarmup, result, backend, baselineW);
+      const run = await meter.measure({ file, args }, isWarmup, baselineW);
+      if (run === undefined) break; // the run in progress was cut short: it is not a measurement
       runs.push(run);
-      recorder?.run(runRecord(run, result, options.label));
-      recorder?.commit();
+      recorder?.run(runRecord(run, options.label));
       progress({
         kind: "run-end",
         index: i,
         warmup: isWarmup,
         total,
-        durationS: run.duration_s,
-        exitCode: run.exit_code,
+        durationS: run.durationS,
+        exitCode: run.exitCode,
       });
       if (cooldownS > 0 && i < total - 1) {
         progress({ kind: "phase", phase: "cooldown", seconds: cooldownS });
@@ -192,94 +142,54 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
     }
     if (options.postBaselineS !== undefined && options.postBaselineS > 0 && !signal?.aborted) {
       progress({ kind: "phase", phase: "post-baseline", seconds: options.postBaselineS });
-      drain();
-      phase = "post-baseline";
-      const p0 = nowNs();
-      await sleep(options.postBaselineS * 1000, signal);
-      postSpan = { startNs: p0, endNs: nowNs() };
-      await settle();
+      postSpan = await meter.idle(options.postBaselineS, "post-baseline");
     }
   } finally {
-    clearInterval(drainTimer);
-    backend.stop();
-    drain();
+    meter.stop();
     recorder?.close();
   }
 
+  warnings.push(...meter.warnings);
   if (baselineSpan && postSpan) warnings.push(...driftWarnings(backend, baselineSpan, baselineW, postSpan));
-  for (const run of runs) for (const w of run.warnings) warnings.push(`run ${run.index}: ${w}`);
+  for (const run of runs) for (const w of run.warnings) warnings.push(`run ${run.ordinal}: ${w}`);
   const summary = summarise(options, backend, runs, baselineSpan, baselineW, warmup + repeat, warnings);
   recorder?.summary(summary);
   return summary;
 }
 
-interface Span {
-  startNs: bigint;
-  endNs: bigint;
-}
-
-/** A run as the session keeps it: its summary line, plus what runs.arrow needs beside it. */
-type MeasuredRun = RunSummary & { warnings: string[]; energy: Record<string, NetEnergy> };
-
-/** One run's record in the summary: energy per domain raw and net of the baseline, counters. */
-function runSummary(
-  index: number,
-  warmup: boolean,
-  result: ChildResult,
-  backend: EnergyBackend,
-  baselineW: Record<string, number>,
-): MeasuredRun {
-  const durationS = Number(result.durationNs) / 1e9;
-  const energy: Record<string, NetEnergy> = {};
-  const energyJ: Record<string, number> = {};
-  const netJ: Record<string, number> = {};
-  const warnings: string[] = [];
-  for (const [domain, e] of Object.entries(backend.runEnergy(result))) {
-    const net = netEnergy(domain, e.rawJ, durationS, baselineW[domain] ?? 0);
-    energy[domain] = net;
-    energyJ[domain] = net.rawJ;
-    netJ[domain] = net.netJ;
-    warnings.push(...e.warnings);
-  }
-  const counters: Record<string, number> = {};
-  for (const [name, reading] of Object.entries(result.counters)) {
-    if (reading) counters[name] = scaledCount(reading);
-  }
-  if (result.exitCode !== 0) {
-    warnings.push(
-      `${result.signal ? `ended by ${result.signal}` : `exited with ${result.exitCode}`}: its energy is kept but may not be comparable`,
-    );
-  }
+function runRecord(run: MeasuredRun, label?: string): RunRecord {
   return {
-    index,
-    warmup,
-    exit_code: result.exitCode,
-    signal: result.signal,
-    duration_s: durationS,
-    energy_j: energyJ,
-    net_energy_j: netJ,
-    counters,
-    warnings,
-    energy,
+    label: label ?? "",
+    index: run.ordinal,
+    run: run.ordinal,
+    warmup: run.warmup,
+    startNs: run.startNs,
+    endNs: run.endNs,
+    exitCode: run.exitCode,
+    signal: run.signal,
+    energy: runEnergyJ(run),
+    metrics: run.counters,
+    warnings: run.warnings,
   };
 }
 
-function runRecord(run: MeasuredRun, result: ChildResult, label?: string): RunRecord {
-  const energy: Record<string, RunEnergyJ> = {};
+/** A run's line in the summary. */
+function runSummary(run: MeasuredRun): RunSummary {
+  const energyJ: Record<string, number> = {};
+  const netJ: Record<string, number> = {};
   for (const [domain, e] of Object.entries(run.energy)) {
-    energy[domain] = { rawJ: e.rawJ, baselineJ: e.baselineJ, netJ: e.netJ };
+    energyJ[domain] = e.rawJ;
+    netJ[domain] = e.netJ;
   }
   return {
-    label: label ?? "",
-    index: run.index,
+    index: run.ordinal,
     warmup: run.warmup,
-    startNs: result.startNs,
-    endNs: result.endNs,
-    exitCode: run.exit_code,
+    exit_code: run.exitCode,
     signal: run.signal,
-    energy,
-    metrics: run.counters,
-    warnings: run.warnings,
+    duration_s: run.durationS,
+    energy_j: energyJ,
+    net_energy_j: netJ,
+    counters: run.counters,
   };
 }
 
@@ -317,8 +227,8 @@ function summarise(
   const measured = runs.filter((r) => !r.warmup);
   const domains: Record<string, DomainSummary> = {};
   for (const { domain, source } of backend.domains) {
-    const raw = measured.map((r) => r.energy_j[domain] ?? Number.NaN).filter(Number.isFinite);
-    const net = measured.map((r) => r.net_energy_j[domain] ?? Number.NaN).filter(Number.isFinite);
+    const raw = measured.map((r) => r.energy[domain]?.rawJ ?? Number.NaN).filter(Number.isFinite);
+    const net = measured.map((r) => r.energy[domain]?.netJ ?? Number.NaN).filter(Number.isFinite);
     if (raw.length === 0) continue;
     const r = summarize(raw);
     const n = summarize(net);
@@ -338,7 +248,7 @@ function summarise(
       net_ci95_j: [n.ci[0], n.ci[1]],
       update_period_ms: periodMs,
     };
-    const shortest = Math.min(...measured.map((m) => m.duration_s));
+    const shortest = Math.min(...measured.map((m) => m.durationS));
     if (periodMs !== null && shortest * 1000 < 5 * periodMs) {
       warnings.push(
         `${domain}: the shortest run (${(shortest * 1000).toFixed(2)} ms) lasts fewer than 5 sensor updates (${periodMs.toFixed(2)} ms each); repeat the work inside the command to measure it`,
@@ -346,13 +256,13 @@ function summarise(
     }
   }
   const sampling = backend.sampling();
-  const fewest = Math.min(...measured.map((m) => m.duration_s)) * sampling.achieved_hz;
+  const fewest = Math.min(...measured.map((m) => m.durationS)) * sampling.achieved_hz;
   if (!backend.estimated && measured.length > 0 && fewest < MIN_SAMPLES_PER_RUN) {
     warnings.push(
       `the shortest run holds about ${Math.floor(fewest)} samples (fewer than ${MIN_SAMPLES_PER_RUN}); raise --sample-hz or make the run longer`,
     );
   }
-  const durations = measured.map((m) => m.duration_s);
+  const durations = measured.map((m) => m.durationS);
   const d = durations.length > 0 ? summarize(durations) : undefined;
   return {
     out: options.out ?? null,
@@ -371,7 +281,7 @@ function summarise(
       stdev_s: d?.stdev ?? null,
       ci95_s: d ? [d.ci[0], d.ci[1]] : [0, 0],
     },
-    runs: runs.map(({ warnings: _w, energy: _e, ...run }: MeasuredRun) => run),
+    runs: runs.map(runSummary),
     interrupted: runs.length < requested,
     warnings: [...warnings, ...backend.warnings()],
   };

@@ -44,7 +44,12 @@ export interface RunEnergyJ {
 export interface RunRecord {
   commit?: string | null;
   label: string;
+  /** Repetition: the run's number among its commit's (or its measurement's) runs. */
   index: number;
+  /** The run's number in its session's samples (the `run` column of samples.arrow). */
+  run: number;
+  /** The session that measured it, where a table gathers runs of several sessions. */
+  session?: string;
   warmup: boolean;
   /** CLOCK_MONOTONIC ns, the clock of samples.arrow. */
   startNs: bigint;
@@ -76,6 +81,7 @@ export class RunsWriter {
       new Field("commit", new Utf8(), true),
       new Field("label", new Utf8(), false),
       new Field("index", new Int32(), false),
+      new Field("run", new Int32(), false),
       new Field("warmup", new Bool(), false),
       new Field("start_ns", new Int64(), false, meta("ns")),
       new Field("end_ns", new Int64(), false, meta("ns")),
@@ -134,7 +140,7 @@ export class RunsWriter {
     };
     add(
       new Utf8(),
-      rows.map(() => this.options.session),
+      rows.map((r) => r.session ?? this.options.session),
     );
     add(
       new Utf8(),
@@ -147,6 +153,10 @@ export class RunsWriter {
     add(
       new Int32(),
       rows.map((r) => r.index),
+    );
+    add(
+      new Int32(),
+      rows.map((r) => r.run),
     );
     add(
       new Bool(),

@@ -1,0 +1,242 @@
+// The measuring instrument of a session: keeps the backend sampling and drained, samples the idle
+// machine, and runs a command with its boundaries on the sampler's clock, returning its energy per
+// domain with the baseline subtracted. `emp measure` and `emp run` both measure through it.
+import { type NetEnergy, netEnergy } from "../energy/baseline.js";
+import type { PerfEventName, SpawnOptions } from "../native.js";
+import type { RunEnergyJ } from "../results/runs-writer.js";
+import type { Phase } from "../results/samples-writer.js";
+import { type ChildResult, MeasuredChild, scaledCount } from "../sampling/child.js";
+import { nowNs, type TickBatch } from "../sampling/sampler.js";
+import type { EnergyBackend } from "./backend.js";
+
+/** Where drained samples go (samples.arrow in a session directory). */
+export interface SampleSink {
+  samplesOf(batch: TickBatch, phase: Phase, run: number | null): void;
+  /** Makes the samples so far durable. */
+  commit(): void;
+}
+
+export interface Span {
+  startNs: bigint;
+  endNs: bigint;
+}
+
+/** The command of one run, and how long it may take. */
+export interface RunSpec extends Pick<SpawnOptions, "file" | "args" | "env" | "cwd" | "stdout" | "stderr"> {
+  /** Past this the command is sent SIGTERM, then SIGKILL after a grace period. */
+  timeoutS?: number;
+}
+
+/** One finished run: its boundaries, exit, energy per domain (raw, baseline share, net) and counters. */
+export interface MeasuredRun {
+  /** The run's number in this session's samples (the `run` column of samples.arrow). */
+  ordinal: number;
+  warmup: boolean;
+  startNs: bigint;
+  endNs: bigint;
+  durationS: number;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  energy: Record<string, NetEnergy>;
+  /** perf counters, scaled over multiplexing. */
+  counters: Record<string, number>;
+  warnings: string[];
+}
+
+/** Least time kept sampling after a run (or baseline) ends, so its end lies between two fresh readings. */
+const TAIL_MS = 20;
+
+/** Time between drains: far below the time the ring takes to fill at any supported rate. */
+const DRAIN_INTERVAL_MS = 50;
+
+/** After a timeout's SIGTERM, how long the command gets to exit before SIGKILL. */
+const KILL_GRACE_MS = 2000;
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+export class Meter {
+  private phase: Phase = "baseline";
+  private run: number | null = null;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private nextOrdinal = 0;
+  private skippedReported = false;
+  /** Warnings about the session rather than one run (counters this machine cannot count). */
+  readonly warnings: string[] = [];
+
+  constructor(
+    readonly backend: EnergyBackend,
+    private readonly options: {
+      sink?: SampleSink;
+      counters: readonly PerfEventName[];
+      signal?: AbortSignal;
+    },
+  ) {}
+
+  start(): void {
+    this.backend.start();
+    this.drainTimer = setInterval(() => this.drain(), DRAIN_INTERVAL_MS);
+  }
+
+  /** Stops sampling and takes in the last ticks; safe to call twice. */
+  stop(): void {
+    if (this.drainTimer === undefined) return;
+    clearInterval(this.drainTimer);
+    this.drainTimer = undefined;
+    this.backend.stop();
+    this.drain();
+  }
+
+  /** Samples the idle machine for `seconds` (less when aborted); returns the span sampled. */
+  async idle(seconds: number, phase: "baseline" | "post-baseline"): Promise<Span> {
+    this.drain();
+    this.phase = phase;
+    this.run = null;
+    const startNs = nowNs();
+    await sleep(seconds * 1000, this.options.signal);
+    const span = { startNs, endNs: nowNs() };
+    await this.settle();
+    this.options.sink?.commit();
+    return span;
+  }
+
+  /**
+   * Runs the command once and returns its energy with `baselineW` subtracted; undefined when the
+   * session was aborted during the run (a run cut short is not a measurement).
+   */
+  async measure(
+    spec: RunSpec,
+    warmup: boolean,
+    baselineW: Record<string, number>,
+  ): Promise<MeasuredRun | undefined> {
+    const signal = this.options.signal;
+    if (signal?.aborted) return undefined;
+    const ordinal = this.nextOrdinal++;
+    this.drain();
+    this.phase = warmup ? "warmup" : "run";
+    this.run = ordinal;
+    this.backend.runStarting?.();
+    const child = MeasuredChild.start({
+      file: spec.file,
+      args: spec.args,
+      env: spec.env,
+      cwd: spec.cwd,
+      stdout: spec.stdout,
+      stderr: spec.stderr,
+      counters: [...this.options.counters],
+    });
+    const abort = () => child.kill("SIGTERM");
+    signal?.addEventListener("abort", abort, { once: true });
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const timeout =
+      spec.timeoutS === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGTERM");
+            killTimer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
+          }, spec.timeoutS * 1000);
+    let result: ChildResult;
+    try {
+      result = await child.wait();
+    } finally {
+      clearTimeout(timeout);
+      clearTimeout(killTimer);
+      signal?.removeEventListener("abort", abort);
+    }
+    if (signal?.aborted) {
+      this.phase = "cooldown";
+      this.run = null;
+      return undefined;
+    }
+    this.drain();
+    // The settling tail after the run is idle time: its ticks are cooldown, not the run.
+    this.phase = "cooldown";
+    this.run = null;
+    await this.settle();
+    this.options.sink?.commit();
+    if (!this.skippedReported && result.skipped.length > 0) {
+      this.skippedReported = true;
+      this.warnings.push(`counters not available here: ${result.skipped.map((s) => s.name).join(", ")}`);
+    }
+    return this.measured(ordinal, warmup, result, baselineW, timedOut, spec.timeoutS);
+  }
+
+  private measured(
+    ordinal: number,
+    warmup: boolean,
+    result: ChildResult,
+    baselineW: Record<string, number>,
+    timedOut: boolean,
+    timeoutS: number | undefined,
+  ): MeasuredRun {
+    const durationS = Number(result.durationNs) / 1e9;
+    const energy: Record<string, NetEnergy> = {};
+    const warnings: string[] = [];
+    for (const [domain, e] of Object.entries(this.backend.runEnergy(result))) {
+      energy[domain] = netEnergy(domain, e.rawJ, durationS, baselineW[domain] ?? 0);
+      warnings.push(...e.warnings);
+    }
+    const counters: Record<string, number> = {};
+    for (const [name, reading] of Object.entries(result.counters)) {
+      if (reading) counters[name] = scaledCount(reading);
+    }
+    if (timedOut) {
+      warnings.push(
+        `timed out after ${timeoutS} s and was killed: its energy is kept but is not the whole run`,
+      );
+    } else if (result.exitCode !== 0) {
+      warnings.push(
+        `${result.signal ? `ended by ${result.signal}` : `exited with ${result.exitCode}`}: its energy is kept but may not be comparable`,
+      );
+    }
+    return {
+      ordinal,
+      warmup,
+      startNs: result.startNs,
+      endNs: result.endNs,
+      durationS,
+      exitCode: result.exitCode,
+      signal: result.signal,
+      timedOut,
+      energy,
+      counters,
+      warnings,
+    };
+  }
+
+  private drain(): void {
+    const batch = this.backend.drain();
+    if (batch) this.options.sink?.samplesOf(batch, this.phase, this.run);
+  }
+
+  /** Samples a little past now so the span just ended lies between two fresh readings, then drains. */
+  private async settle(): Promise<void> {
+    const periodMs = Math.max(
+      0,
+      ...this.backend.domains.map((d) => this.backend.updatePeriodMs(d.domain) ?? 0),
+    );
+    await sleep(Math.max(TAIL_MS, 3 * periodMs));
+    this.drain();
+  }
+}
+
+/** A run's energy as runs.arrow stores it. */
+export function runEnergyJ(run: MeasuredRun): Record<string, RunEnergyJ> {
+  const out: Record<string, RunEnergyJ> = {};
+  for (const [domain, e] of Object.entries(run.energy))
+    out[domain] = { rawJ: e.rawJ, baselineJ: e.baselineJ, netJ: e.netJ };
+  return out;
+}

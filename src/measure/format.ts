@@ -1,13 +1,6 @@
 // The summary of `emp measure` for a person: one line per domain, then the sampling and warnings.
+import { formatTable, joules } from "../util/table.js";
 import type { MeasureSummary } from "./summary.js";
-
-function joules(j: number): string {
-  return Math.abs(j) >= 100 ? j.toFixed(1) : Math.abs(j) >= 1 ? j.toFixed(3) : j.toPrecision(3);
-}
-
-function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + " ".repeat(width - text.length);
-}
 
 export function formatSummary(s: MeasureSummary): string {
   const lines: string[] = [];
@@ -27,20 +20,7 @@ export function formatSummary(s: MeasureSummary): string {
     d.cv === null ? "-" : `${(d.cv * 100).toFixed(1)} %`,
     d.baseline_w.toFixed(2),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)) + 2);
-  lines.push(
-    header
-      .map((h, i) => pad(h, widths[i] ?? 0))
-      .join("")
-      .trimEnd(),
-  );
-  for (const row of rows)
-    lines.push(
-      row
-        .map((c, i) => pad(c, widths[i] ?? 0))
-        .join("")
-        .trimEnd(),
-    );
+  lines.push(...formatTable(header, rows));
   lines.push("");
   const sm = s.sampling;
   if (s.estimated) lines.push("sampling: none (no energy sensor to sample; see the warning below)");

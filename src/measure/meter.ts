@@ -7,11 +7,12 @@ import type { RunEnergyJ } from "../results/runs-writer.js";
 import type { Phase } from "../results/samples-writer.js";
 import { type ChildResult, MeasuredChild, scaledCount } from "../sampling/child.js";
 import { nowNs, type TickBatch } from "../sampling/sampler.js";
+import { sleep } from "../util/sleep.js";
 import type { EnergyBackend } from "./backend.js";
 
 /** Where drained samples go (samples.arrow in a session directory). */
 export interface SampleSink {
-  samplesOf(batch: TickBatch, phase: Phase, run: number | null): void;
+  append(batch: TickBatch, phase: Phase, run: number | null): void;
   /** Makes the samples so far durable. */
   commit(): void;
 }
@@ -52,19 +53,6 @@ const DRAIN_INTERVAL_MS = 50;
 
 /** After a timeout's SIGTERM, how long the command gets to exit before SIGKILL. */
 const KILL_GRACE_MS = 2000;
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
 
 export class Meter {
   private phase: Phase = "baseline";
@@ -219,7 +207,7 @@ export class Meter {
 
   private drain(): void {
     const batch = this.backend.drain();
-    if (batch) this.options.sink?.samplesOf(batch, this.phase, this.run);
+    if (batch) this.options.sink?.append(batch, this.phase, this.run);
   }
 
   /** Samples a little past now so the span just ended lies between two fresh readings, then drains. */

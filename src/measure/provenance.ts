@@ -18,9 +18,11 @@ function empVersion(): string {
 
 /** The commit checked out in `cwd`, with "-dirty" when the tree has changes; null outside git. */
 export function gitCommit(cwd = process.cwd()): string | null {
+  // No optional locks: `git status` would otherwise refresh (rewrite) the user's index.
+  const env = { ...process.env, GIT_OPTIONAL_LOCKS: "0" };
   try {
     const run = (args: string[]) =>
-      execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+      execFileSync("git", args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     const commit = run(["rev-parse", "HEAD"]);
     return run(["status", "--porcelain"]) === "" ? commit : `${commit}-dirty`;
   } catch {

@@ -43,7 +43,7 @@ export class SessionRecorder {
     });
   }
 
-  samplesOf(batch: TickBatch, phase: Phase, run: number | null): void {
+  append(batch: TickBatch, phase: Phase, run: number | null): void {
     this.samples?.append(batch, phase, run);
   }
 

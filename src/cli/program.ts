@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command, type CommanderError } from "commander";
 import { measureCommand } from "./measure.js";
 import { probeCommand } from "./probe.js";
+import { reportCommand } from "./report.js";
 
 function packageVersion(): string {
   // src/cli and dist/cli both sit two levels below package.json.
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .enablePositionalOptions()
     .addCommand(probeCommand())
-    .addCommand(measureCommand());
+    .addCommand(measureCommand())
+    .addCommand(reportCommand());
   return quiet(program, "emp");
 }

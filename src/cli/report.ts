@@ -1,0 +1,132 @@
+// `emp report DIR...`: did energy change between commits (in history order) or labels, by how
+// much, and is it more than noise; a table for a person, or JSON.
+import { Command } from "commander";
+import { z } from "zod";
+import { CORRECTIONS, type Correction } from "../analysis/correction.js";
+import { UsageError } from "../errors.js";
+import { buildReport, REPORT_DEFAULTS, type Report, type ReportOptions } from "../report/analyze.js";
+import { formatReport } from "../report/format.js";
+import { ENERGY_KINDS, type EnergyKind, loadResults } from "../report/load.js";
+
+/** Domains from `--domain a,b` or repeated `--domain a --domain b`. */
+function collect(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+  ];
+}
+
+const optionsSchema = z.object({
+  json: z.boolean().default(false),
+  alpha: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return REPORT_DEFAULTS.alpha;
+      const n = Number(value);
+      if (value.trim() === "" || !(n > 0 && n < 1)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `--alpha takes a level strictly between 0 and 1, got '${value}'`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  domain: z.array(z.string()).optional(),
+  reference: z.string().min(1, "--reference takes a label or a commit").optional(),
+  correction: z
+    .enum(CORRECTIONS as [Correction, ...Correction[]], {
+      error: (issue) => `--correction takes ${CORRECTIONS.join(" or ")}, got '${String(issue.input)}'`,
+    })
+    .default(REPORT_DEFAULTS.correction),
+  energy: z
+    .enum(ENERGY_KINDS as [EnergyKind, ...EnergyKind[]], {
+      error: (issue) => `--energy takes ${ENERGY_KINDS.join(" or ")}, got '${String(issue.input)}'`,
+    })
+    .default(REPORT_DEFAULTS.energy),
+  minSegment: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return REPORT_DEFAULTS.minSegment;
+      const n = Number(value);
+      if (value.trim() === "" || !Number.isInteger(n) || n < 1) {
+        ctx.addIssue({
+          code: "custom",
+          message: `--min-segment takes a whole number of commits, at least 1, got '${value}'`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
+});
+
+export interface ReportCliOptions extends ReportOptions {
+  dirs: string[];
+  json: boolean;
+}
+
+export function parseReportOptions(dirs: string[], raw: unknown): ReportCliOptions {
+  const parsed = optionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UsageError(parsed.error.issues.map((issue) => issue.message).join("; "), {
+      suggestion: "see `emp report --help`",
+    });
+  }
+  const o = parsed.data;
+  if (dirs.length === 0) {
+    throw new UsageError("no results directory given", {
+      suggestion: "name one or more: `emp report emp-results/<run>` (written by emp measure or emp run)",
+    });
+  }
+  return {
+    dirs,
+    json: o.json,
+    alpha: o.alpha,
+    correction: o.correction,
+    energy: o.energy,
+    domains: o.domain,
+    reference: o.reference,
+    minSegment: o.minSegment,
+  };
+}
+
+export function runReport(options: ReportCliOptions): Report {
+  const report = buildReport(loadResults(options.dirs), options);
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  return report;
+}
+
+export function reportCommand(): Command {
+  return new Command("report")
+    .description(
+      "compare energy between commits (in git history order) or labels, with tests and effect sizes",
+    )
+    .argument("[dirs...]", "results directories written by emp measure or emp run")
+    .option("--json", "print the report as JSON on stdout")
+    .option("--alpha <level>", `significance level (default ${REPORT_DEFAULTS.alpha})`)
+    .option("--domain <name>", "only this energy domain (repeat or comma-separate for several)", collect)
+    .option(
+      "--reference <label>",
+      "compare every label (or commit, by sha prefix) with this one (default: the first label)",
+    )
+    .option(
+      "--correction <method>",
+      `multiple-comparison correction: holm or bh (default ${REPORT_DEFAULTS.correction})`,
+    )
+    .option(
+      "--energy <kind>",
+      `net (idle baseline subtracted) or raw energy (default ${REPORT_DEFAULTS.energy})`,
+    )
+    .option(
+      "--min-segment <commits>",
+      `fewest commits on each side of a change point (default ${REPORT_DEFAULTS.minSegment})`,
+    )
+    .action((dirs: string[], raw: unknown) => {
+      runReport(parseReportOptions(dirs, raw));
+    });
+}

@@ -1,0 +1,189 @@
+// Results directories read back for report and plot: the runs of `emp measure` sessions and `emp run`
+// studies (runs.arrow), where each session's samples are, and the study's bare mirror of its repository.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { type Table, tableFromIPC } from "apache-arrow";
+import { EmpError, UsageError } from "../errors.js";
+
+/** Which energy of a run to analyse: idle baseline subtracted (net) or as the counters read it (raw). */
+export type EnergyKind = "net" | "raw";
+
+export const ENERGY_KINDS: readonly EnergyKind[] = ["net", "raw"];
+
+/** One row of runs.arrow, with the directory it came from. */
+export interface RunRow {
+  dir: string;
+  session: string;
+  commit: string | null;
+  label: string;
+  /** Repetition within its commit or measurement. */
+  index: number;
+  /** The run's number in its session's samples. */
+  run: number;
+  warmup: boolean;
+  startNs: bigint;
+  endNs: bigint;
+  durationS: number;
+  exitCode: number | null;
+  /** Per domain; null where the run has no value for the domain. */
+  rawJ: Record<string, number | null>;
+  baselineJ: Record<string, number | null>;
+  netJ: Record<string, number | null>;
+}
+
+export interface ResultsDir {
+  /** As given on the command line. */
+  dir: string;
+  /** `session`: written by emp measure (samples.arrow beside runs.arrow); `study`: by emp run. */
+  kind: "session" | "study";
+  /** samples file per session id, where one exists. */
+  samples: Map<string, string>;
+  /** The study's bare mirror of the measured repository, where there is one. */
+  repoGit: string | null;
+}
+
+export interface LoadedResults {
+  dirs: ResultsDir[];
+  /** Every run, warmups included, in the order of the directories and their rows. */
+  rows: RunRow[];
+  /** Energy domains, in the order their columns first appear. */
+  domains: string[];
+}
+
+const FIX_DIR = "pass a results directory written by `emp measure --out DIR` or by `emp run`";
+
+/** Reads runs.arrow of every directory; a missing directory or file is a usage error (exit 2). */
+export function loadResults(dirs: readonly string[]): LoadedResults {
+  if (dirs.length === 0) throw new UsageError("no results directory given", { suggestion: FIX_DIR });
+  const loaded: ResultsDir[] = [];
+  const rows: RunRow[] = [];
+  const domains: string[] = [];
+  for (const dir of dirs) {
+    const path = resolve(dir);
+    if (!existsSync(path)) {
+      throw new UsageError(`${dir}: no such directory`, { suggestion: FIX_DIR, path });
+    }
+    if (!statSync(path).isDirectory()) {
+      throw new UsageError(`${dir} is a file, not a results directory`, { suggestion: FIX_DIR, path });
+    }
+    const runsPath = join(path, "runs.arrow");
+    if (!existsSync(runsPath)) {
+      throw new UsageError(`${dir} holds no runs.arrow`, {
+        suggestion: `${FIX_DIR}; a measurement stopped before its first run leaves none`,
+        path: runsPath,
+      });
+    }
+    const table = readTable(runsPath);
+    const dirRows = tableRows(table, dir);
+    for (const domain of tableDomains(table)) if (!domains.includes(domain)) domains.push(domain);
+    rows.push(...dirRows);
+    loaded.push(describeDir(dir, path, dirRows));
+  }
+  return { dirs: loaded, rows, domains };
+}
+
+function readTable(path: string): Table {
+  try {
+    return tableFromIPC(readFileSync(path));
+  } catch (error) {
+    throw new EmpError("E_IO", `${path} is not a readable Arrow file: ${(error as Error).message}`, {
+      path,
+      cause: error,
+      suggestion: "the file is damaged or was not written by emp; measure again",
+    });
+  }
+}
+
+/** Domains from the `<domain>_net_j` columns, named by their field metadata. */
+function tableDomains(table: Table): string[] {
+  return table.schema.fields
+    .filter((f) => f.name.endsWith("_net_j"))
+    .map((f) => f.metadata.get("domain") ?? f.name.slice(0, -"_net_j".length));
+}
+
+function tableRows(table: Table, dir: string): RunRow[] {
+  const column = (name: string): unknown[] => {
+    const vector = table.getChild(name);
+    if (vector === null) {
+      throw new EmpError("E_IO", `${dir}/runs.arrow has no column ${name}`, {
+        suggestion: "it was written by another version of emp or another tool; measure again",
+      });
+    }
+    return Array.from(vector);
+  };
+  const optional = (name: string): unknown[] | null =>
+    table.getChild(name) === null ? null : Array.from(table.getChild(name) ?? []);
+  const session = column("session") as string[];
+  const commit = column("commit") as (string | null)[];
+  const label = column("label") as string[];
+  const index = column("index") as number[];
+  // Sessions written before runs.arrow had `run` number runs by index.
+  const run = (optional("run") ?? index) as number[];
+  const warmup = column("warmup") as boolean[];
+  const startNs = column("start_ns") as bigint[];
+  const endNs = column("end_ns") as bigint[];
+  const durationS = column("duration_s") as number[];
+  const exitCode = column("exit_code") as (number | null)[];
+  const fields = table.schema.fields;
+  const energy = (suffix: string) =>
+    fields
+      .filter((f) => f.name.endsWith(suffix))
+      .map((f) => ({
+        domain: f.metadata.get("domain") ?? f.name.slice(0, -suffix.length),
+        values: column(f.name) as (number | null)[],
+      }));
+  const raw = energy("_raw_j");
+  const baseline = energy("_baseline_j");
+  const net = energy("_net_j");
+  const pick = (columns: typeof raw, i: number) =>
+    Object.fromEntries(columns.map((c) => [c.domain, c.values[i] ?? null]));
+  return session.map((s, i) => ({
+    dir,
+    session: s,
+    commit: commit[i] ?? null,
+    label: label[i] ?? "",
+    index: index[i] as number,
+    run: run[i] as number,
+    warmup: warmup[i] as boolean,
+    startNs: startNs[i] as bigint,
+    endNs: endNs[i] as bigint,
+    durationS: durationS[i] as number,
+    exitCode: exitCode[i] ?? null,
+    rawJ: pick(raw, i),
+    baselineJ: pick(baseline, i),
+    netJ: pick(net, i),
+  }));
+}
+
+function describeDir(dir: string, path: string, rows: readonly RunRow[]): ResultsDir {
+  const samples = new Map<string, string>();
+  const sessions = [...new Set(rows.map((r) => r.session))];
+  const study = existsSync(join(path, "samples")) && statSync(join(path, "samples")).isDirectory();
+  for (const session of sessions) {
+    const perSession = join(path, "samples", `${session}.arrow`);
+    if (existsSync(perSession)) samples.set(session, perSession);
+  }
+  // An emp measure session keeps its one samples file beside runs.arrow.
+  const single = join(path, "samples.arrow");
+  if (sessions.length === 1 && samples.size === 0 && existsSync(single)) {
+    samples.set(sessions[0] as string, single);
+  }
+  const repoGit = join(path, "repo.git");
+  return {
+    dir,
+    kind: study ? "study" : "session",
+    samples,
+    repoGit: existsSync(repoGit) ? repoGit : null,
+  };
+}
+
+/** The energy of one run in one domain, J; null where the run has none. */
+export function energyOf(row: RunRow, domain: string, kind: EnergyKind): number | null {
+  const value = (kind === "net" ? row.netJ : row.rawJ)[domain];
+  return value === undefined || value === null || !Number.isFinite(value) ? null : value;
+}
+
+/** The name a run's group goes by when runs are grouped by label: its label, else its directory. */
+export function labelOf(row: RunRow): string {
+  return row.label !== "" ? row.label : basename(resolve(row.dir));
+}

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command, type CommanderError } from "commander";
 import { measureCommand } from "./measure.js";
+import { plotCommand } from "./plot.js";
 import { probeCommand } from "./probe.js";
 import { reportCommand } from "./report.js";
 
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .addCommand(probeCommand())
     .addCommand(measureCommand())
-    .addCommand(reportCommand());
+    .addCommand(reportCommand())
+    .addCommand(plotCommand());
   return quiet(program, "emp");
 }

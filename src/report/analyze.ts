@@ -111,6 +111,11 @@ export interface Report {
   warnings: string[];
 }
 
+/** The id of the group a run belongs to: its commit in `commits` mode, else its label. */
+export function groupIdOf(row: RunRow, mode: Report["mode"]): string {
+  return mode === "commits" && row.commit !== null ? row.commit : labelOf(row);
+}
+
 interface Group {
   info: Omit<ReportGroup, "runs" | "median_duration_s" | "domains">;
   rows: RunRow[];
@@ -156,7 +161,7 @@ export function buildReport(results: LoadedResults, options: ReportOptions): Rep
     const labels = [...new Set(measured.map(labelOf))];
     groups = labels.map((label) => ({
       info: { id: label, commit: null, short: label, subject: null },
-      rows: measured.filter((r) => labelOf(r) === label),
+      rows: measured.filter((r) => groupIdOf(r, mode) === label),
     }));
   }
 

@@ -1,0 +1,133 @@
+// `emp plot DIR... -o FILE`: power traces, energy along history and distributions, as SVG, PNG or a
+// self-contained HTML page, picked by FILE's extension.
+import { existsSync, statSync } from "node:fs";
+import { dirname, extname, resolve } from "node:path";
+import { Command } from "commander";
+import { z } from "zod";
+import { UsageError } from "../errors.js";
+import { buildPlot, PLOT_KINDS, type PlotKind } from "../plot/build.js";
+import { type PlotFormat, renderHtml, renderPng, renderSvg } from "../plot/render.js";
+import { ENERGY_KINDS, type EnergyKind, loadResults } from "../report/load.js";
+import { writeFileAtomic } from "../results/atomic.js";
+
+const FORMATS: Record<string, PlotFormat> = { ".svg": "svg", ".png": "png", ".html": "html", ".htm": "html" };
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+  ];
+}
+
+const optionsSchema = z.object({
+  output: z
+    .string({ error: "no output file: name one with -o FILE.svg, FILE.png or FILE.html" })
+    .min(1, "no output file: name one with -o FILE.svg, FILE.png or FILE.html")
+    .superRefine((path, ctx) => {
+      if (FORMATS[extname(path).toLowerCase()] === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `-o ${path}: the extension picks the format and must be .svg, .png or .html`,
+        });
+      }
+    }),
+  kind: z
+    .enum(PLOT_KINDS as [PlotKind, ...PlotKind[]], {
+      error: (issue) => `--kind takes ${PLOT_KINDS.join(", ")}, got '${String(issue.input)}'`,
+    })
+    .default("all"),
+  domain: z.array(z.string()).optional(),
+  session: z.array(z.string()).optional(),
+  energy: z
+    .enum(ENERGY_KINDS as [EnergyKind, ...EnergyKind[]], {
+      error: (issue) => `--energy takes ${ENERGY_KINDS.join(" or ")}, got '${String(issue.input)}'`,
+    })
+    .default("net"),
+  scale: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return 2;
+      const n = Number(value);
+      if (value.trim() === "" || !(n > 0 && n <= 8)) {
+        ctx.addIssue({ code: "custom", message: `--scale takes a factor in (0, 8], got '${value}'` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+});
+
+export interface PlotCliOptions {
+  dirs: string[];
+  output: string;
+  format: PlotFormat;
+  kind: PlotKind;
+  energy: EnergyKind;
+  domains?: string[];
+  sessions?: string[];
+  /** PNG only: pixels per SVG pixel. */
+  scale: number;
+}
+
+export function parsePlotOptions(dirs: string[], raw: unknown): PlotCliOptions {
+  const parsed = optionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UsageError(parsed.error.issues.map((issue) => issue.message).join("; "), {
+      suggestion: "see `emp plot --help`",
+    });
+  }
+  const o = parsed.data;
+  if (dirs.length === 0) {
+    throw new UsageError("no results directory given", {
+      suggestion: "name one or more: `emp plot emp-results/<run> -o plot.html`",
+    });
+  }
+  const parent = dirname(resolve(o.output));
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
+    throw new UsageError(`-o ${o.output}: the directory ${parent} does not exist`, {
+      suggestion: `create it first (mkdir -p ${parent}) or write the plot elsewhere`,
+    });
+  }
+  return {
+    dirs,
+    output: o.output,
+    format: FORMATS[extname(o.output).toLowerCase()] as PlotFormat,
+    kind: o.kind,
+    energy: o.energy,
+    domains: o.domain,
+    sessions: o.session,
+    scale: o.scale,
+  };
+}
+
+export async function runPlot(options: PlotCliOptions): Promise<void> {
+  const plot = buildPlot(loadResults(options.dirs), options);
+  for (const warning of plot.warnings) process.stderr.write(`warning: ${warning}\n`);
+  let bytes: string | Uint8Array;
+  if (options.format === "html") {
+    bytes = renderHtml(plot.spec, `emp plot: ${plot.parts.join(", ")} of ${options.dirs.join(" ")}`);
+  } else {
+    const svg = await renderSvg(plot.spec);
+    bytes = options.format === "svg" ? svg : renderPng(svg, options.scale);
+  }
+  writeFileAtomic(resolve(options.output), bytes);
+  process.stdout.write(`${options.output}: ${plot.parts.join(", ")}\n`);
+}
+
+export function plotCommand(): Command {
+  return new Command("plot")
+    .description("draw power traces, energy per commit along history and distributions to SVG, PNG or HTML")
+    .argument("[dirs...]", "results directories written by emp measure or emp run")
+    .option("-o, --output <file>", "the picture to write; .svg, .png or .html picks the format")
+    .option("--kind <kind>", "trace, history, distribution or all (default all)")
+    .option("--domain <name>", "only this energy domain (repeat or comma-separate for several)", collect)
+    .option("--session <id>", "trace only this session's power (repeat for several)", collect)
+    .option("--energy <kind>", "net (idle baseline subtracted) or raw energy per run (default net)")
+    .option("--scale <factor>", "PNG only: pixels per SVG pixel (default 2)")
+    .action(async (dirs: string[], raw: unknown) => {
+      await runPlot(parsePlotOptions(dirs, raw));
+    });
+}

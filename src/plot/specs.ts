@@ -9,7 +9,7 @@ export type VegaLiteSpec = Record<string, unknown>;
 
 const WIDTH_PX = 720;
 const TRACE_HEIGHT_PX = 220;
-const FACET_HEIGHT_PX = 200;
+export const FACET_HEIGHT_PX = 200;
 /** The phases of samples.arrow with light shades, so the power line stays the thing to read. */
 const PHASE_COLOURS: Record<string, string> = {
   baseline: "#c6dbef",

@@ -1,5 +1,17 @@
 // The library entry point for TypeScript users.
 
+export { type ChangePoint, type ChangePointOptions, changePoints } from "./analysis/change-points.js";
+export {
+  CLIFFS_THRESHOLDS,
+  type CliffsMagnitude,
+  cliffsDelta,
+  cliffsMagnitude,
+} from "./analysis/cliffs-delta.js";
+export { cohensD } from "./analysis/cohens-d.js";
+export { adjustPValues, CORRECTIONS, type Correction } from "./analysis/correction.js";
+export { normalCdf, studentTCdf } from "./analysis/distributions.js";
+export { type MannWhitneyResult, mannWhitneyU } from "./analysis/mann-whitney.js";
+export { type WelchResult, welchTTest } from "./analysis/welch.js";
 export {
   type Baseline,
   type BaselineDrift,
@@ -56,6 +68,20 @@ export type {
   SpawnOptions,
   StdioOption,
 } from "./native.js";
+export { type BuiltPlot, buildPlot, type PlotKind, type PlotOptions } from "./plot/build.js";
+export { type PowerTrace, readPowerTrace } from "./plot/power.js";
+export { type PlotFormat, renderHtml, renderPng, renderSvg } from "./plot/render.js";
+export {
+  buildReport,
+  type Comparison,
+  type Report,
+  type ReportChangePoint,
+  type ReportGroup,
+  type ReportOptions,
+} from "./report/analyze.js";
+export { formatReport } from "./report/format.js";
+export { type CommitOrder, orderCommits } from "./report/history.js";
+export { type EnergyKind, type LoadedResults, loadResults, type RunRow } from "./report/load.js";
 export { writeFileAtomic, writeJsonAtomic } from "./results/atomic.js";
 export { type Recovery, recoverSamples } from "./results/recover.js";
 export {

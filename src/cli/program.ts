@@ -1,6 +1,7 @@
 // The commander program: one subcommand per file, every parse error routed to handle-error.
 import { readFileSync } from "node:fs";
 import { Command, type CommanderError } from "commander";
+import { historyCommand } from "./history.js";
 import { measureCommand } from "./measure.js";
 import { probeCommand } from "./probe.js";
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .enablePositionalOptions()
     .addCommand(probeCommand())
-    .addCommand(measureCommand());
+    .addCommand(measureCommand())
+    .addCommand(historyCommand());
   return quiet(program, "emp");
 }

@@ -1,6 +1,7 @@
 // The commander program: one subcommand per file, every parse error routed to handle-error.
 import { readFileSync } from "node:fs";
 import { Command, type CommanderError } from "commander";
+import { historyCommand } from "./history.js";
 import { initCommand } from "./init.js";
 import { measureCommand } from "./measure.js";
 import { probeCommand } from "./probe.js";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .addCommand(probeCommand())
     .addCommand(measureCommand())
-    .addCommand(initCommand());
+    .addCommand(initCommand())
+    .addCommand(historyCommand());
   return quiet(program, "emp");
 }

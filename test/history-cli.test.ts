@@ -41,6 +41,7 @@ function fillLedger(): Ledger {
       commit: c.sha,
       configHash,
       repetition: 0,
+      ordinal: 0,
       warmup: false,
       startNs,
       endNs: startNs + 1_000_000_000n,

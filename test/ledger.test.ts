@@ -33,6 +33,7 @@ function run(overrides: Partial<LedgerRun> = {}): LedgerRun {
     commit: C1.sha,
     configHash: HASH_A,
     repetition: 0,
+    ordinal: 3,
     warmup: false,
     startNs: 1_000_000_000n,
     endNs: 1_250_000_000n,
@@ -487,7 +488,7 @@ describe("markAbandoned", () => {
       ledger.startSession({ id: "dead", configHash: "${HASH_A}", config: {}, origins: {}, empVersion: "0.1.0", host: "h" });
       ledger.upsertCommit(${JSON.stringify(C1)});
       ledger.stageStarted({ sessionId: "dead", stage: "measure", group: "run", commit: "${C1.sha}" });
-      ledger.addRun({ sessionId: "dead", commit: "${C1.sha}", configHash: "${HASH_A}", repetition: 0,
+      ledger.addRun({ sessionId: "dead", commit: "${C1.sha}", configHash: "${HASH_A}", repetition: 0, ordinal: 0,
         warmup: false, startNs: ${BIG_NS}n, endNs: ${BIG_NS + 5n}n, exitCode: 0, signal: null,
         timedOut: false, energy: {}, metrics: {}, warnings: [] });
       process.kill(process.pid, "SIGKILL");

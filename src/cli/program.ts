@@ -5,6 +5,8 @@ import { historyCommand } from "./history.js";
 import { initCommand } from "./init.js";
 import { measureCommand } from "./measure.js";
 import { probeCommand } from "./probe.js";
+import { resumeCommand } from "./resume.js";
+import { runCommand } from "./run.js";
 
 function packageVersion(): string {
   // src/cli and dist/cli both sit two levels below package.json.
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .addCommand(probeCommand())
     .addCommand(measureCommand())
+    .addCommand(runCommand())
+    .addCommand(resumeCommand())
     .addCommand(initCommand())
     .addCommand(historyCommand());
   return quiet(program, "emp");

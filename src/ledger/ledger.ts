@@ -75,6 +75,8 @@ export interface LedgerRun {
   configHash: string;
   /** 0-based measured index per commit, or the warmup index for a warmup. */
   repetition: number;
+  /** The run's number in its session's samples (the `run` column of samples/<session>.arrow). */
+  ordinal: number;
   warmup: boolean;
   /** CLOCK_MONOTONIC, the clock of samples.arrow. */
   startNs: bigint;
@@ -157,6 +159,7 @@ interface RunRecord {
   commit_sha: string;
   config_hash: string;
   repetition: bigint;
+  ordinal: bigint;
   warmup: bigint;
   start_ns: bigint;
   end_ns: bigint;
@@ -262,6 +265,7 @@ function runFromRecord(r: RunRecord): LedgerRunRow {
     commit: r.commit_sha,
     configHash: r.config_hash,
     repetition: Number(r.repetition),
+    ordinal: Number(r.ordinal),
     warmup: r.warmup === 1n,
     startNs: r.start_ns,
     endNs: r.end_ns,
@@ -342,9 +346,9 @@ function prepareStatements(db: Database.Database) {
          attempts = attempts + 1, last_attempt_at = excluded.last_attempt_at`,
     ),
     insertRun: db.prepare(
-      `INSERT INTO runs (session_id, commit_sha, config_hash, repetition, warmup, start_ns, end_ns,
+      `INSERT INTO runs (session_id, commit_sha, config_hash, repetition, ordinal, warmup, start_ns, end_ns,
                          exit_code, signal, timed_out, energy, metrics, warnings)
-       VALUES (@sessionId, @commit, @configHash, @repetition, @warmup, @startNs, @endNs,
+       VALUES (@sessionId, @commit, @configHash, @repetition, @ordinal, @warmup, @startNs, @endNs,
                @exitCode, @signal, @timedOut, @energy, @metrics, @warnings)`,
     ),
     runsDone: db
@@ -621,7 +625,7 @@ export class Ledger {
     );
   }
 
-  /** Adds a finished run; returns its id (the key samples.arrow's `run` column uses). */
+  /** Adds a finished run; returns its id. */
   addRun(r: LedgerRun): number {
     const result = this.write(`add a run of ${r.commit}`, () =>
       this.statements.insertRun.run({
@@ -629,6 +633,7 @@ export class Ledger {
         commit: r.commit,
         configHash: r.configHash,
         repetition: r.repetition,
+        ordinal: r.ordinal,
         // SQLite has no booleans and better-sqlite3 binds none: 0 and 1.
         warmup: r.warmup ? 1 : 0,
         startNs: r.startNs,

@@ -64,14 +64,15 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX stage_executions_by_session ON stage_executions (session_id);
       CREATE INDEX stage_executions_by_commit ON stage_executions (commit_sha);
-      -- AUTOINCREMENT: a run id is the key of samples.arrow's run column, so it is never reused,
-      -- not even after the newest run is deleted by hand.
+      -- AUTOINCREMENT: a run id is never reused, not even after the newest run is deleted by hand.
+      -- (session_id, ordinal) is the key into samples/<session>.arrow's run column.
       CREATE TABLE runs (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,
         session_id  TEXT NOT NULL REFERENCES sessions (id),
         commit_sha  TEXT NOT NULL REFERENCES commits (sha),
         config_hash TEXT NOT NULL,
         repetition  INTEGER NOT NULL,
+        ordinal     INTEGER NOT NULL,  -- the run's number in its session's samples (their run column)
         warmup      INTEGER NOT NULL CHECK (warmup IN (0, 1)),
         start_ns    INTEGER NOT NULL,  -- CLOCK_MONOTONIC, the samples' clock
         end_ns      INTEGER NOT NULL,

@@ -34,14 +34,14 @@ command: ./bench --quick
 # env:
 #   OMP_NUM_THREADS: "4"
 
-# Measured runs per commit, and unmeasured warmup runs before them.
+# Measured runs per commit, and unmeasured warmup runs at the start of every visit to a commit.
 # repeat: 10
 # warmup: 1
 # How commits take turns: interleaved (one batch of each in turn), shuffled (batches in a
 # random order drawn from seed), grouped (all runs of a commit together).
 # order: interleaved
 # seed: 1
-# Runs of one commit back to back before the next commit's turn.
+# Measured runs of one commit back to back per visit, before the next commit's turn.
 # batch_size: 1
 # Commits checked out and built in parallel (runs are always measured one at a time).
 # jobs: 1
@@ -68,7 +68,7 @@ command: ./bench --quick
 # TDP in watts of the estimate used where no energy sensor can be read (default: 5 W per CPU).
 # tdp: 65
 
-# Custom stages: modules whose default export makes a stage, run in a group: pre (once, first),
+# Custom stages: modules whose default export makes a stage, run in a group: pre (once, before the first run),
 # prepare (per commit), run (per run) or post (once, last); options are passed to the module.
 # stages:
 #   - module: ./stages/check-fans.mjs

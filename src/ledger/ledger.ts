@@ -309,7 +309,9 @@ function prepareStatements(db: Database.Database) {
        ON CONFLICT (sha) DO UPDATE SET short = excluded.short, subject = excluded.subject,
          author = excluded.author, date = excluded.date`,
     ),
-    commits: db.prepare<[], CommitInfo>("SELECT sha, short, subject, author, date FROM commits"),
+    commits: db.prepare<[], CommitInfo & { rowid: number }>(
+      "SELECT rowid, sha, short, subject, author, date FROM commits",
+    ),
     insertStage: db.prepare(
       `INSERT INTO stage_executions (session_id, stage, stage_group, commit_sha, run_id, status, started_at)
        VALUES (@sessionId, @stage, @group, @commit, @runId, 'running', @startedAt)`,
@@ -524,9 +526,12 @@ export class Ledger {
 
   /** Every recorded commit, oldest committer time first (the order of history). */
   commits(): CommitInfo[] {
+    // Commits of one second (a rebased series) keep the order they were added in: the study's,
+    // where a parent comes before its child.
     return this.statements.commits
       .all()
-      .sort((a, b) => Date.parse(a.date) - Date.parse(b.date) || a.sha.localeCompare(b.sha));
+      .sort((a, b) => Date.parse(a.date) - Date.parse(b.date) || a.rowid - b.rowid)
+      .map(({ rowid: _rowid, ...commit }) => commit);
   }
 
   /** Returns the execution id. */

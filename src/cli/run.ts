@@ -8,44 +8,20 @@ import { UsageError } from "../errors.js";
 import { formatStudy } from "../pipeline/format.js";
 import { runStudy, type StudyProgress } from "../pipeline/session.js";
 import type { StudySummary } from "../pipeline/summary.js";
-
-function numberFlag(flag: string, check: (n: number) => boolean, rule: string) {
-  return z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined) return undefined;
-      const n = Number(value);
-      if (value.trim() === "" || !Number.isFinite(n) || !check(n)) {
-        ctx.addIssue({ code: "custom", message: `${flag} takes ${rule}, got '${value}'` });
-        return z.NEVER;
-      }
-      return n;
-    });
-}
-
-const whole = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
+import { listOption, numberOption, whole } from "./options.js";
 
 const flagsSchema = z.object({
   out: z.string().optional(),
-  repeat: numberFlag("--repeat", whole(1), "a whole number of runs, at least 1"),
-  warmup: numberFlag("--warmup", whole(0), "a whole number of runs, 0 or more"),
-  sampleHz: numberFlag("--sample-hz", (n) => n > 0 && n <= 100_000, "a rate in Hz in (0, 100000]"),
-  jobs: numberFlag("--jobs", whole(1), "a whole number of parallel builds, at least 1"),
+  repeat: numberOption("--repeat", whole(1), "a whole number of runs, at least 1"),
+  warmup: numberOption("--warmup", whole(0), "a whole number of runs, 0 or more"),
+  sampleHz: numberOption("--sample-hz", (n) => n > 0 && n <= 100_000, "a rate in Hz in (0, 100000]"),
+  jobs: numberOption("--jobs", whole(1), "a whole number of parallel builds, at least 1"),
   order: z.string().optional(),
-  seed: numberFlag("--seed", Number.isInteger, "a whole number"),
-  baseline: numberFlag("--baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),
-  cooldown: numberFlag("--cooldown", (n) => n >= 0 && n <= 3600, "seconds in [0, 3600]"),
-  timeout: numberFlag("--timeout", (n) => n > 0, "seconds above 0"),
-  sources: z
-    .string()
-    .optional()
-    .transform((v) =>
-      v
-        ?.split(",")
-        .map((s) => s.trim())
-        .filter((s) => s !== ""),
-    ),
+  seed: numberOption("--seed", Number.isInteger, "a whole number"),
+  baseline: numberOption("--baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),
+  cooldown: numberOption("--cooldown", (n) => n >= 0 && n <= 3600, "seconds in [0, 3600]"),
+  timeout: numberOption("--timeout", (n) => n > 0, "seconds above 0"),
+  sources: listOption(),
   json: z.boolean().default(false),
 });
 

@@ -2,7 +2,7 @@
 // Every rule reads "must be ...", so the message that names a key also says how to fix it.
 import { z } from "zod";
 import { ENERGY_PREFERENCE } from "../measure/select-sources.js";
-import type { PerfEventName } from "../native.js";
+import { PERF_EVENTS } from "../native.js";
 import { type CommitSelection, type CustomStageSpec, STAGE_GROUPS } from "../pipeline/types.js";
 import { DURATION_FORMS, parseDurationS } from "./duration.js";
 
@@ -58,21 +58,6 @@ export const STUDY_DEFAULTS = {
   /** `temperature_limit.max_wait`. */
   temperatureMaxWaitS: 300,
 } satisfies Partial<StudyConfig> & { temperatureMaxWaitS: number };
-
-// Keyed by every PerfEventName, so that the compiler flags an event added to the addon but not here.
-const PERF_EVENT_SET: Record<PerfEventName, true> = {
-  cycles: true,
-  instructions: true,
-  "cache-misses": true,
-  "branch-misses": true,
-  "task-clock": true,
-  "cpu-clock": true,
-  "context-switches": true,
-  "page-faults": true,
-  "cpu-migrations": true,
-};
-/** The perf events `counters` may name: the same as `emp measure --counters`. */
-export const PERF_EVENTS = Object.keys(PERF_EVENT_SET) as PerfEventName[];
 
 type Context = z.RefinementCtx;
 

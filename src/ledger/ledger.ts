@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { EmpError, UsageError } from "../errors.js";
 import type { CommitInfo, StageGroup } from "../pipeline/types.js";
+import { processAlive } from "../util/process.js";
 import { checkCurrent, LEDGER_FILE, migrate } from "./schema.js";
 
 export { LEDGER_FILE } from "./schema.js";
@@ -184,16 +185,6 @@ const SESSION_SELECT = `
          (SELECT count(*) FROM runs r WHERE r.session_id = s.id AND r.warmup = 0) AS measured_runs,
          (SELECT count(*) FROM runs r WHERE r.session_id = s.id AND r.warmup = 1) AS warmup_runs
   FROM sessions s`;
-
-/** Same boot and a process of that id still there; EPERM means it exists under another user. */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Distinguishes this boot from earlier ones: after a reboot a session's pid may belong to an
  * unrelated process, and the boot id says its own process is gone. Null off Linux. */

@@ -4,6 +4,7 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
+import { processAlive } from "../util/process.js";
 
 export class DirectoryLock {
   private constructor(private readonly path: string) {}
@@ -20,7 +21,7 @@ export class DirectoryLock {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       }
       const owner = Number.parseInt(readFileSync(path, "utf8"), 10);
-      if (Number.isInteger(owner) && owner !== process.pid && alive(owner)) {
+      if (Number.isInteger(owner) && owner !== process.pid && processAlive(owner)) {
         throw new UsageError(`${dir} is in use by another emp (pid ${owner})`, {
           suggestion: "wait for it to finish, or give this study another --out",
           path: dir,
@@ -33,14 +34,5 @@ export class DirectoryLock {
 
   release(): void {
     rmSync(this.path, { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

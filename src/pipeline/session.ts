@@ -14,7 +14,7 @@ import { type MeasuredRun, Meter } from "../measure/meter.js";
 import { prepareOutputDir } from "../measure/preflight.js";
 import { gatherProvenance } from "../measure/provenance.js";
 import type { Provenance } from "../measure/recorder.js";
-import { chooseBackend } from "../measure/session.js";
+import { chooseBackend, MEASURE_DEFAULTS } from "../measure/session.js";
 import { addon, type PerfEventName } from "../native.js";
 import { writeJsonAtomic } from "../results/atomic.js";
 import { SamplesWriter } from "../results/samples-writer.js";
@@ -71,14 +71,6 @@ export interface StudyOptions {
   /** The built-in stages; a library user may register more or fewer. */
   registry?: StageRegistry;
 }
-
-const DEFAULT_COUNTERS: PerfEventName[] = [
-  "task-clock",
-  "context-switches",
-  "page-faults",
-  "cycles",
-  "instructions",
-];
 
 export async function runStudy(study: ResolvedStudy, options: StudyOptions = {}): Promise<StudySummary> {
   const { config } = study;
@@ -160,7 +152,7 @@ class StudySession {
     );
     const meter = new Meter(backend, {
       sink: samples,
-      counters: (config.counters as PerfEventName[] | undefined) ?? DEFAULT_COUNTERS,
+      counters: (config.counters as PerfEventName[] | undefined) ?? MEASURE_DEFAULTS.counters,
       signal: this.abortController.signal,
     });
     let state: "complete" | "interrupted" | "failed" = "complete";

@@ -247,7 +247,8 @@ class StudySession {
   private async execute<G extends StageGroup>(
     stage: Stage<G>,
     context: Parameters<Stage<G>["execute"]>[0],
-    where: { commit?: string },
+    /** `retries`: earlier failed attempts at the same work (a commit's build in earlier sessions). */
+    where: { commit?: string; retries?: number },
   ): Promise<void> {
     const id = this.ledger.stageStarted({
       sessionId: this.sessionId,
@@ -257,12 +258,15 @@ class StudySession {
     });
     try {
       await stage.execute(context);
-      this.ledger.stageEnded(id, this.abortController.signal.aborted ? "interrupted" : "ok");
+      this.ledger.stageEnded(id, this.abortController.signal.aborted ? "interrupted" : "ok", {
+        retries: where.retries,
+      });
     } catch (error) {
       const logPath = error instanceof StageFailure ? error.logPath : undefined;
       this.ledger.stageEnded(id, this.abortController.signal.aborted ? "interrupted" : "failed", {
         error: (error as Error).message,
         logPath,
+        retries: where.retries,
       });
       throw error;
     }
@@ -324,7 +328,7 @@ class StudySession {
     await this.hooks.commitStart?.(context);
     try {
       for (const stage of pipeline.prepare) {
-        await this.execute(stage, context, { commit: state.commit.sha });
+        await this.execute(stage, context, { commit: state.commit.sha, retries: earlier?.attempts ?? 0 });
         if (state.skipped !== undefined || session.aborted) break;
       }
     } catch (error) {
@@ -455,11 +459,7 @@ class StudySession {
         })),
       failed_runs: this.outcomes.filter((o) => o.result.exitCode !== 0 || o.result.timedOut).length,
       failed_stages: this.failedStages,
-      warnings: [
-        ...this.warnings,
-        ...meter.warnings,
-        ...(this.outcomes.length > 0 ? backend.warnings() : []),
-      ],
+      warnings: [...this.warnings, ...meter.warnings, ...backend.warnings()],
       interrupted,
     };
   }

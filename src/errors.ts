@@ -11,7 +11,8 @@ export type EmpErrorCode =
   | "E_SPAWN"
   | "E_ADDON"
   | "E_USAGE"
-  | "E_OUT_OF_SPAN";
+  | "E_OUT_OF_SPAN"
+  | "E_GIT";
 
 export interface EmpErrorDetails {
   suggestion?: string;
@@ -59,6 +60,26 @@ export class UsageError extends EmpError {
   override readonly exitCode = 2;
   constructor(message: string, details: EmpErrorDetails = {}) {
     super("E_USAGE", message, details);
+  }
+}
+/** A git command failed: the command line and git's own message, so the user can run it again by hand. */
+export class GitError extends EmpError {
+  /** The command as a person would type it. */
+  readonly command: string;
+  readonly stderr: string;
+  /** git's exit status; null when it was killed by a signal or never started. */
+  readonly status: number | null;
+
+  constructor(
+    message: string,
+    command: string,
+    result: { stderr?: string; status?: number | null } = {},
+    details: EmpErrorDetails = {},
+  ) {
+    super("E_GIT", message, details);
+    this.command = command;
+    this.stderr = result.stderr ?? "";
+    this.status = result.status ?? null;
   }
 }
 /** The caller passed options the addon rejects: a usage error too. */

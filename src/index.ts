@@ -12,6 +12,9 @@ export { adjustPValues, CORRECTIONS, type Correction } from "./analysis/correcti
 export { normalCdf, studentTCdf } from "./analysis/distributions.js";
 export { type MannWhitneyResult, mannWhitneyU } from "./analysis/mann-whitney.js";
 export { type WelchResult, welchTTest } from "./analysis/welch.js";
+export { loadStudy } from "./config/load.js";
+export { type ResolvedStudy, resolveStudy, type StudyFlags } from "./config/resolve.js";
+export { STUDY_DEFAULTS, type StudyConfig } from "./config/study.js";
 export {
   type Baseline,
   type BaselineDrift,
@@ -49,6 +52,8 @@ export {
 } from "./energy/series.js";
 export * from "./errors.js";
 export { gatherHostFacts, type HostFacts, type Virtualisation } from "./host/facts.js";
+export { Ledger, type LedgerRun, type LedgerRunRow } from "./ledger/ledger.js";
+export { type MeasuredRun, Meter, type RunSpec } from "./measure/meter.js";
 export { MEASURE_DEFAULTS, type MeasureOptions, measure, type ProgressEvent } from "./measure/session.js";
 export type { MeasureSummary } from "./measure/summary.js";
 export type {
@@ -68,6 +73,20 @@ export type {
   SpawnOptions,
   StdioOption,
 } from "./native.js";
+export { builtinStages, type Pipeline, StageRegistry } from "./pipeline/registry.js";
+export { type PipelineHooks, runStudy, type StudyOptions, type StudyProgress } from "./pipeline/session.js";
+export type {
+  CommitContext,
+  CommitState,
+  ContextOf,
+  RunContext,
+  RunSlot,
+  SessionContext,
+  Stage,
+} from "./pipeline/stage.js";
+export { StageFailure } from "./pipeline/stage.js";
+export type { CommitSummary, StudySummary } from "./pipeline/summary.js";
+export type { CommitInfo, CommitSelection, StageGroup } from "./pipeline/types.js";
 export { type BuiltPlot, buildPlot, type PlotKind, type PlotOptions } from "./plot/build.js";
 export { type PowerTrace, readPowerTrace } from "./plot/power.js";
 export { type PlotFormat, renderHtml, renderPng, renderSvg } from "./plot/render.js";

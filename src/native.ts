@@ -113,6 +113,21 @@ export type PerfEventName =
   | "page-faults"
   | "cpu-migrations";
 
+// Keyed by every PerfEventName, so that the compiler flags an event added to the addon but not here.
+const PERF_EVENT_SET: Record<PerfEventName, true> = {
+  cycles: true,
+  instructions: true,
+  "cache-misses": true,
+  "branch-misses": true,
+  "task-clock": true,
+  "cpu-clock": true,
+  "context-switches": true,
+  "page-faults": true,
+  "cpu-migrations": true,
+};
+/** Every perf event a run can count, as `--counters` and a study's `counters` name them. */
+export const PERF_EVENTS = Object.keys(PERF_EVENT_SET) as PerfEventName[];
+
 /** Where a stream of the measured command goes: emp's own, /dev/null, or a file (truncated). */
 export type StdioOption = "inherit" | "ignore" | (string & {});
 

@@ -361,3 +361,38 @@ describe("end to end on the fake NVML", () => {
     });
   });
 });
+
+describe("discarding what no later span needs", () => {
+  it("keeps every interval from the cut on exactly as it was, and refuses spans before it", () => {
+    const whole = counterSeries();
+    const trimmed = counterSeries();
+    // Points at 1, 3, 5, 7, 8 ms; cutting at 6 ms keeps the 5 ms point for spans starting at 6 ms.
+    expect(trimmed.discardBefore(6n * MS)).toBe(2);
+    expect(trimmed.length).toBe(whole.length - 2);
+    for (const [a, b] of [
+      [6n * MS, 8n * MS],
+      [5n * MS, 7n * MS + MS / 2n],
+    ] as const) {
+      expect(intervalEnergy(trimmed, a, b).energyJ).toBe(intervalEnergy(whole, a, b).energyJ);
+    }
+    expect(() => intervalEnergy(trimmed, 4n * MS, 7n * MS)).toThrow(OutOfSpanError);
+    expect(trimmed.updatePeriodNs).toBe(whole.updatePeriodNs);
+    // New readings after a cut extend it as they would have.
+    const more = () =>
+      batch(
+        [10, 11],
+        [2, 2],
+        [
+          [0, 0],
+          [150, 160],
+        ],
+      );
+    whole.append(more());
+    trimmed.append(more());
+    expect(intervalEnergy(trimmed, 6n * MS, 11n * MS).energyJ).toBeCloseTo(
+      intervalEnergy(whole, 6n * MS, 11n * MS).energyJ,
+      12,
+    );
+    expect(trimmed.discardBefore(0n)).toBe(0);
+  });
+});

@@ -44,7 +44,7 @@ describe("measure", () => {
       );
       expect(summary.estimated).toBe(false);
       expect(summary.sampling.dropped).toBe(0);
-      expect(summary.sampling.achieved_hz).toBeGreaterThan(990);
+      expect(summary.sampling.achieved_hz).toBeGreaterThan(900); // a loaded machine misses some deadlines (counted)
       expect(summary.baseline.power_w["package-0"]).toBeCloseTo(IDLE_W, 1);
       const domain = summary.domains["package-0"];
       expect(domain?.source).toBe("powercap");

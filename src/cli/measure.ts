@@ -15,59 +15,13 @@ import {
   type ProgressEvent,
 } from "../measure/session.js";
 import type { MeasureSummary } from "../measure/summary.js";
-import type { PerfEventName } from "../native.js";
-import { addon } from "../native.js";
-
-const PERF_EVENTS: readonly PerfEventName[] = [
-  "cycles",
-  "instructions",
-  "cache-misses",
-  "branch-misses",
-  "task-clock",
-  "cpu-clock",
-  "context-switches",
-  "page-faults",
-  "cpu-migrations",
-];
-
-/** A number from the command line: commander hands strings, and "", "1e3x" or "0" are mistakes. */
-function numberOption(flag: string, check: (n: number) => boolean, rule: string) {
-  return z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined) return undefined;
-      const n = Number(value);
-      if (value.trim() === "" || !Number.isFinite(n) || !check(n)) {
-        ctx.addIssue({ code: "custom", message: `${flag} takes ${rule}, got '${value}'` });
-        return z.NEVER;
-      }
-      return n;
-    });
-}
-
-function listOption() {
-  return z
-    .string()
-    .optional()
-    .transform((value) =>
-      value === undefined
-        ? undefined
-        : value
-            .split(",")
-            .map((s) => s.trim())
-            .filter((s) => s !== ""),
-    );
-}
+import { addon, PERF_EVENTS, type PerfEventName } from "../native.js";
+import { listOption, numberOption, whole } from "./options.js";
 
 const optionsSchema = z.object({
   sampleHz: numberOption("--sample-hz", (n) => n > 0 && n <= 100_000, "a rate in Hz in (0, 100000]"),
-  repeat: numberOption(
-    "--repeat",
-    (n) => Number.isInteger(n) && n >= 1,
-    "a whole number of runs, at least 1",
-  ),
-  warmup: numberOption("--warmup", (n) => Number.isInteger(n) && n >= 0, "a whole number of runs, 0 or more"),
+  repeat: numberOption("--repeat", whole(1), "a whole number of runs, at least 1"),
+  warmup: numberOption("--warmup", whole(0), "a whole number of runs, 0 or more"),
   baseline: numberOption("--baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),
   cooldown: numberOption("--cooldown", (n) => n >= 0 && n <= 3600, "seconds in [0, 3600]"),
   postBaseline: numberOption("--post-baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),

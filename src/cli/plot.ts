@@ -9,18 +9,9 @@ import { buildPlot, PLOT_KINDS, type PlotKind } from "../plot/build.js";
 import { type PlotFormat, renderHtml, renderPng, renderSvg } from "../plot/render.js";
 import { ENERGY_KINDS, type EnergyKind, loadResults } from "../report/load.js";
 import { writeFileAtomic } from "../results/atomic.js";
+import { collectList, numberOption } from "./options.js";
 
 const FORMATS: Record<string, PlotFormat> = { ".svg": "svg", ".png": "png", ".html": "html", ".htm": "html" };
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [
-    ...previous,
-    ...value
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== ""),
-  ];
-}
 
 const optionsSchema = z.object({
   output: z
@@ -46,18 +37,7 @@ const optionsSchema = z.object({
       error: (issue) => `--energy takes ${ENERGY_KINDS.join(" or ")}, got '${String(issue.input)}'`,
     })
     .default("net"),
-  scale: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined) return 2;
-      const n = Number(value);
-      if (value.trim() === "" || !(n > 0 && n <= 8)) {
-        ctx.addIssue({ code: "custom", message: `--scale takes a factor in (0, 8], got '${value}'` });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  scale: numberOption("--scale", (n) => n > 0 && n <= 8, "a factor in (0, 8]"),
 });
 
 export interface PlotCliOptions {
@@ -99,7 +79,7 @@ export function parsePlotOptions(dirs: string[], raw: unknown): PlotCliOptions {
     energy: o.energy,
     domains: o.domain,
     sessions: o.session,
-    scale: o.scale,
+    scale: o.scale ?? 2,
   };
 }
 
@@ -123,8 +103,8 @@ export function plotCommand(): Command {
     .argument("[dirs...]", "results directories written by emp measure or emp run")
     .option("-o, --output <file>", "the picture to write; .svg, .png or .html picks the format")
     .option("--kind <kind>", "trace, history, distribution or all (default all)")
-    .option("--domain <name>", "only this energy domain (repeat or comma-separate for several)", collect)
-    .option("--session <id>", "trace only this session's power (repeat for several)", collect)
+    .option("--domain <name>", "only this energy domain (repeat or comma-separate for several)", collectList)
+    .option("--session <id>", "trace only this session's power (repeat for several)", collectList)
     .option("--energy <kind>", "net (idle baseline subtracted) or raw energy per run (default net)")
     .option("--scale <factor>", "PNG only: pixels per SVG pixel (default 2)")
     .action(async (dirs: string[], raw: unknown) => {

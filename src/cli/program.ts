@@ -1,10 +1,14 @@
 // The commander program: one subcommand per file, every parse error routed to handle-error.
 import { readFileSync } from "node:fs";
 import { Command, type CommanderError } from "commander";
+import { historyCommand } from "./history.js";
+import { initCommand } from "./init.js";
 import { measureCommand } from "./measure.js";
 import { plotCommand } from "./plot.js";
 import { probeCommand } from "./probe.js";
 import { reportCommand } from "./report.js";
+import { resumeCommand } from "./resume.js";
+import { runCommand } from "./run.js";
 
 function packageVersion(): string {
   // src/cli and dist/cli both sit two levels below package.json.
@@ -36,6 +40,10 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .addCommand(probeCommand())
     .addCommand(measureCommand())
+    .addCommand(runCommand())
+    .addCommand(resumeCommand())
+    .addCommand(initCommand())
+    .addCommand(historyCommand())
     .addCommand(reportCommand())
     .addCommand(plotCommand());
   return quiet(program, "emp");

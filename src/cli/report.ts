@@ -7,35 +7,11 @@ import { UsageError } from "../errors.js";
 import { buildReport, REPORT_DEFAULTS, type Report, type ReportOptions } from "../report/analyze.js";
 import { formatReport } from "../report/format.js";
 import { ENERGY_KINDS, type EnergyKind, loadResults } from "../report/load.js";
-
-/** Domains from `--domain a,b` or repeated `--domain a --domain b`. */
-function collect(value: string, previous: string[] = []): string[] {
-  return [
-    ...previous,
-    ...value
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== ""),
-  ];
-}
+import { collectList, numberOption, whole } from "./options.js";
 
 const optionsSchema = z.object({
   json: z.boolean().default(false),
-  alpha: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined) return REPORT_DEFAULTS.alpha;
-      const n = Number(value);
-      if (value.trim() === "" || !(n > 0 && n < 1)) {
-        ctx.addIssue({
-          code: "custom",
-          message: `--alpha takes a level strictly between 0 and 1, got '${value}'`,
-        });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  alpha: numberOption("--alpha", (n) => n > 0 && n < 1, "a level strictly between 0 and 1"),
   domain: z.array(z.string()).optional(),
   reference: z.string().min(1, "--reference takes a label or a commit").optional(),
   correction: z
@@ -48,21 +24,7 @@ const optionsSchema = z.object({
       error: (issue) => `--energy takes ${ENERGY_KINDS.join(" or ")}, got '${String(issue.input)}'`,
     })
     .default(REPORT_DEFAULTS.energy),
-  minSegment: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined) return REPORT_DEFAULTS.minSegment;
-      const n = Number(value);
-      if (value.trim() === "" || !Number.isInteger(n) || n < 1) {
-        ctx.addIssue({
-          code: "custom",
-          message: `--min-segment takes a whole number of commits, at least 1, got '${value}'`,
-        });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  minSegment: numberOption("--min-segment", whole(1), "a whole number of commits, at least 1"),
 });
 
 export interface ReportCliOptions extends ReportOptions {
@@ -86,12 +48,12 @@ export function parseReportOptions(dirs: string[], raw: unknown): ReportCliOptio
   return {
     dirs,
     json: o.json,
-    alpha: o.alpha,
+    alpha: o.alpha ?? REPORT_DEFAULTS.alpha,
     correction: o.correction,
     energy: o.energy,
     domains: o.domain,
     reference: o.reference,
-    minSegment: o.minSegment,
+    minSegment: o.minSegment ?? REPORT_DEFAULTS.minSegment,
   };
 }
 
@@ -109,7 +71,7 @@ export function reportCommand(): Command {
     .argument("[dirs...]", "results directories written by emp measure or emp run")
     .option("--json", "print the report as JSON on stdout")
     .option("--alpha <level>", `significance level (default ${REPORT_DEFAULTS.alpha})`)
-    .option("--domain <name>", "only this energy domain (repeat or comma-separate for several)", collect)
+    .option("--domain <name>", "only this energy domain (repeat or comma-separate for several)", collectList)
     .option(
       "--reference <label>",
       "compare every label (or commit, by sha prefix) with this one (default: the first label)",

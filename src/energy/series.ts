@@ -25,12 +25,15 @@ export interface AccountingWarning {
 
 const INITIAL_CAPACITY = 1024;
 
+/** Change times kept for the update period after discardBefore: its median needs no more. */
+const CHANGES_KEPT = 4096;
+
 /**
  * Cumulative energy of one channel. It keeps a point for the first reading and for every fresh
  * reading (the value changed) of an energy counter, or for every reading of a power gauge: at
  * 10 kHz most RAPL ticks repeat the last value, and repeats carry no new information about when
- * energy was spent. Points live in typed arrays grown by doubling, so a long session costs
- * 16 bytes per point (24 for gauges) and no objects.
+ * energy was spent. Points live in typed arrays grown by doubling, 16 bytes per point (24 for
+ * gauges) and no objects; discardBefore lets a long session keep only what its next span needs.
  */
 export class EnergySeries {
   readonly name: string;
@@ -177,6 +180,28 @@ export class EnergySeries {
     this.energyJ[this.count] = energyJ;
     if (this.powerW !== undefined) this.powerW[this.count] = powerW;
     this.count++;
+  }
+
+  /**
+   * Forgets the points before `tNs` but the last one at or before it, so that every span from `tNs`
+   * on still interpolates as before, and the change times but the latest CHANGES_KEPT (enough for a
+   * stable median update period). A session calls it after each run: a study of many hours then
+   * holds only what its next run can need. Returns the points dropped.
+   */
+  discardBefore(tNs: bigint): number {
+    let keepFrom = 0;
+    while (keepFrom + 1 < this.count && (this.tNs[keepFrom + 1] as bigint) <= tNs) keepFrom++;
+    if (keepFrom > 0) {
+      this.tNs.copyWithin(0, keepFrom, this.count);
+      this.energyJ.copyWithin(0, keepFrom, this.count);
+      this.powerW?.copyWithin(0, keepFrom, this.count);
+      this.count -= keepFrom;
+    }
+    if (this.changeCount > 2 * CHANGES_KEPT) {
+      this.changeNs.copyWithin(0, this.changeCount - CHANGES_KEPT, this.changeCount);
+      this.changeCount = CHANGES_KEPT;
+    }
+    return keepFrom;
   }
 
   /** Number of points: the first reading and the fresh ones (counters), every reading (gauges). */

@@ -30,6 +30,8 @@ export interface EnergyBackend {
   baselineW(startNs: bigint, endNs: bigint): Record<string, number>;
   /** Called just before each run starts. */
   runStarting?(): void;
+  /** Lets go of what no span from `tNs` on needs (memory of a long session). */
+  discardBefore?(tNs: bigint): void;
   /** Energy per domain of a finished run. */
   runEnergy(run: ChildResult): Record<string, DomainEnergy>;
   /** Median interval between fresh readings per domain, ms, where the backend knows it. */

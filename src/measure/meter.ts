@@ -159,7 +159,10 @@ export class Meter {
       this.skippedReported = true;
       this.warnings.push(`counters not available here: ${result.skipped.map((s) => s.name).join(", ")}`);
     }
-    return this.measured(ordinal, warmup, result, baselineW, timedOut, spec.timeoutS);
+    const run = this.measured(ordinal, warmup, result, baselineW, timedOut, spec.timeoutS);
+    // Every span the session asks about from now on begins after this run.
+    this.backend.discardBefore?.(result.endNs);
+    return run;
   }
 
   private measured(

@@ -67,6 +67,10 @@ export class SensorBackend implements EnergyBackend {
     return energy;
   }
 
+  discardBefore(tNs: bigint): void {
+    for (const s of this.series) s.discardBefore(tNs);
+  }
+
   private sum(domain: string, startNs: bigint, endNs: bigint): DomainEnergy {
     let rawJ = 0;
     const warnings: string[] = [];

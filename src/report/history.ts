@@ -14,8 +14,9 @@ export interface CommitOrder {
 }
 
 /**
- * Orders `commits` (full shas, in the order first seen) by `git rev-list --topo-order` of the bare
- * repository `gitDir`: parents before children, and on parallel branches git's topological order.
+ * Orders `commits` (full shas, in the order first seen) by `git rev-list --date-order` of the bare
+ * repository `gitDir`: parents before children, otherwise by commit time, as emp run's commit
+ * selection lists them, so report, plot and emp run's own summary show one order.
  * Without a repository, or where git fails, the order first seen is kept, said by `source`.
  */
 export function orderCommits(commits: readonly string[], gitDir: string | null): CommitOrder {
@@ -25,7 +26,7 @@ export function orderCommits(commits: readonly string[], gitDir: string | null):
   let listed: string;
   try {
     // --ignore-missing: commits the mirror lacks are left out here and appended below.
-    listed = git(gitDir, ["rev-list", "--topo-order", "--reverse", "--ignore-missing", ...unique]);
+    listed = git(gitDir, ["rev-list", "--date-order", "--reverse", "--ignore-missing", ...unique]);
   } catch {
     return fallback;
   }

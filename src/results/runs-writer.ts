@@ -118,6 +118,12 @@ export class RunsWriter {
     return this.rows;
   }
 
+  /** Replaces every row and rewrites runs.arrow once (a table rebuilt from a ledger). */
+  write(runs: readonly RunRecord[]): void {
+    this.rows.splice(0, this.rows.length, ...runs);
+    writeFileAtomic(this.path, this.toIPC());
+  }
+
   /** Adds a finished run and rewrites runs.arrow with every run so far. */
   append(run: RunRecord): void {
     this.rows.push(run);

@@ -1,0 +1,49 @@
+// Option values as commander hands them (strings), validated by zod: a number with its rule, a
+// comma-separated list. "", "1e3x" or "0" where a rate is wanted are mistakes named by their flag.
+import { z } from "zod";
+
+export function numberOption(flag: string, check: (n: number) => boolean, rule: string) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const n = Number(value);
+      if (value.trim() === "" || !Number.isFinite(n) || !check(n)) {
+        ctx.addIssue({ code: "custom", message: `${flag} takes ${rule}, got '${value}'` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+export function listOption() {
+  return z
+    .string()
+    .optional()
+    .transform((value) =>
+      value === undefined
+        ? undefined
+        : value
+            .split(",")
+            .map((s) => s.trim())
+            .filter((s) => s !== ""),
+    );
+}
+
+/** A whole number at least `min`. */
+export const whole = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
+
+/**
+ * Commander's argument parser for a flag that may be repeated and comma-separated
+ * (`--domain a,b --domain c`): gathers every name, in order, into one list.
+ */
+export function collectList(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+  ];
+}

@@ -1,0 +1,119 @@
+// `emp run CONFIG`: the pipeline over a project's commits; flags override the config file. Progress
+// for a person on stderr, the table (or with --json the summary alone) on stdout.
+import { Command } from "commander";
+import { z } from "zod";
+import { loadStudy } from "../config/load.js";
+import type { ResolvedStudy, StudyFlags } from "../config/resolve.js";
+import { UsageError } from "../errors.js";
+import { formatStudy } from "../pipeline/format.js";
+import { runStudy, type StudyProgress } from "../pipeline/session.js";
+import type { StudySummary } from "../pipeline/summary.js";
+import { listOption, numberOption, whole } from "./options.js";
+
+const flagsSchema = z.object({
+  out: z.string().optional(),
+  repeat: numberOption("--repeat", whole(1), "a whole number of runs, at least 1"),
+  warmup: numberOption("--warmup", whole(0), "a whole number of runs, 0 or more"),
+  sampleHz: numberOption("--sample-hz", (n) => n > 0 && n <= 100_000, "a rate in Hz in (0, 100000]"),
+  jobs: numberOption("--jobs", whole(1), "a whole number of parallel builds, at least 1"),
+  order: z.string().optional(),
+  seed: numberOption("--seed", Number.isInteger, "a whole number"),
+  baseline: numberOption("--baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),
+  cooldown: numberOption("--cooldown", (n) => n >= 0 && n <= 3600, "seconds in [0, 3600]"),
+  timeout: numberOption("--timeout", (n) => n > 0, "seconds above 0"),
+  sources: listOption(),
+  json: z.boolean().default(false),
+});
+
+export function parseRunFlags(raw: unknown): { flags: StudyFlags; json: boolean } {
+  const parsed = flagsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UsageError(parsed.error.issues.map((issue) => issue.message).join("; "), {
+      suggestion: "see `emp run --help`",
+    });
+  }
+  const o = parsed.data;
+  const flags: StudyFlags = {
+    out: o.out,
+    repeat: o.repeat,
+    warmup: o.warmup,
+    sampleHz: o.sampleHz,
+    jobs: o.jobs,
+    order: o.order,
+    seed: o.seed,
+    baselineS: o.baseline,
+    cooldownS: o.cooldown,
+    timeoutS: o.timeout,
+    sources: o.sources,
+  };
+  for (const key of Object.keys(flags) as (keyof StudyFlags)[])
+    if (flags[key] === undefined) delete flags[key];
+  return { flags, json: o.json };
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+}
+
+/** Progress for a person: only when stderr is a terminal, so logs and pipes stay clean. */
+function progressPrinter(): { onLog?: (line: string) => void; onProgress?: (event: StudyProgress) => void } {
+  if (!process.stderr.isTTY) return {};
+  return {
+    onLog: (line) => process.stderr.write(`\r\x1b[K${line}\n`),
+    onProgress: (event) => {
+      if (event.kind === "prepared") {
+        const what = event.skipped ? `skipped: ${event.skipped}` : event.reused ? "reused" : "built";
+        process.stderr.write(`\r\x1b[Kprepared ${event.done}/${event.total} ${event.commit} (${what})\n`);
+        return;
+      }
+      const kind = event.slot.warmup ? "warmup" : `run ${event.slot.repetition + 1}`;
+      const energy = event.netJ === undefined ? "" : `  ${event.netJ.toFixed(3)} J net`;
+      const time = event.durationS === undefined ? "" : `  ${event.durationS.toFixed(3)} s`;
+      process.stderr.write(
+        `\r\x1b[K[${event.done}/${event.total}] ${event.commit} ${kind}${time}${energy}  ETA ${duration(event.etaS)}`,
+      );
+      if (event.done === event.total) process.stderr.write("\n");
+    },
+  };
+}
+
+/** Runs a study with Ctrl-C wired to the session, prints the result and sets the exit code. */
+export async function runResolvedStudy(study: ResolvedStudy, json: boolean): Promise<StudySummary> {
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on("SIGINT", onSigint);
+  try {
+    const summary = await runStudy(study, { signal: abort.signal, ...progressPrinter() });
+    process.stdout.write(json ? `${JSON.stringify(summary, null, 2)}\n` : formatStudy(summary));
+    if (summary.interrupted) process.exitCode = 130;
+    else if (summary.skipped.length > 0 || summary.failed_runs > 0 || summary.failed_stages > 0)
+      process.exitCode = 1;
+    return summary;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+export function runCommand(): Command {
+  return new Command("run")
+    .description("measure the energy of a project's commits as a study config describes")
+    .argument("<config>", "the study config (YAML or JSON; `emp init` writes a starter)")
+    .option("--out <dir>", "session directory (default: the config's `out`)")
+    .option("--repeat <n>", "measured runs per commit")
+    .option("--warmup <n>", "unmeasured runs at the start of each visit to a commit")
+    .option("--sample-hz <hz>", "sampling rate")
+    .option("--jobs <n>", "commits prepared (built) in parallel")
+    .option("--order <order>", "interleaved, shuffled or grouped")
+    .option("--seed <n>", "seed of the shuffled order")
+    .option("--baseline <seconds>", "idle baseline before the runs")
+    .option("--cooldown <seconds>", "idle time between runs")
+    .option("--timeout <seconds>", "longest a run may take before it is killed")
+    .option("--sources <list>", "energy interfaces to read: msr,perf-power,powercap,nvml")
+    .option("--json", "print only the JSON summary on stdout")
+    .action(async (config: string, raw: unknown) => {
+      const { flags, json } = parseRunFlags(raw);
+      await runResolvedStudy(loadStudy(config, flags), json);
+    });
+}

@@ -1,0 +1,296 @@
+// The study config `emp run` reads: its keys as zod schemas, and the defaults of those left out.
+// Every rule reads "must be ...", so the message that names a key also says how to fix it.
+import { z } from "zod";
+import { ENERGY_PREFERENCE } from "../measure/select-sources.js";
+import { PERF_EVENTS } from "../native.js";
+import { type CommitSelection, type CustomStageSpec, STAGE_GROUPS } from "../pipeline/types.js";
+import { DURATION_FORMS, parseDurationS } from "./duration.js";
+
+export const STUDY_ORDERS = ["interleaved", "shuffled", "grouped"] as const;
+export type StudyOrder = (typeof STUDY_ORDERS)[number];
+
+/** A study as the pipeline uses it: defaults filled in, durations in seconds, paths absolute. */
+export interface StudyConfig {
+  repo: string;
+  commits: CommitSelection;
+  paths: string[];
+  build?: string;
+  setup?: string;
+  postCommand?: string;
+  command: string | string[];
+  env: Record<string, string>;
+  repeat: number;
+  warmup: number;
+  batchSize: number;
+  jobs: number;
+  seed: number;
+  order: StudyOrder;
+  baselineS: number;
+  cooldownS: number;
+  timeoutS?: number;
+  buildTimeoutS?: number;
+  temperatureLimit?: { maxC: number; maxWaitS: number };
+  sampleHz: number;
+  sources?: string[];
+  counters?: string[];
+  tdpW?: number;
+  stages: CustomStageSpec[];
+  out: string;
+}
+
+export type ValueOrigin = "default" | "file" | "flag";
+
+/** Values of the keys a config may leave out (`out` depends on the file's name: see resolve.ts). */
+export const STUDY_DEFAULTS = {
+  repo: ".",
+  paths: [],
+  env: {},
+  repeat: 10,
+  warmup: 1,
+  batchSize: 1,
+  jobs: 1,
+  seed: 1,
+  order: "interleaved",
+  baselineS: 5,
+  cooldownS: 0,
+  sampleHz: 1000,
+  stages: [],
+  /** `temperature_limit.max_wait`. */
+  temperatureMaxWaitS: 300,
+} satisfies Partial<StudyConfig> & { temperatureMaxWaitS: number };
+
+type Context = z.RefinementCtx;
+
+/** Records a problem at `path` (below the key being parsed) and gives up on the value. */
+function fail(ctx: Context, message: string, path: (string | number)[] = [], input?: unknown): never {
+  ctx.addIssue({ code: "custom", message, path, ...(input === undefined ? {} : { input }) });
+  return z.NEVER;
+}
+
+/** Parses `value` with `schema` inside another key's parse, keeping the issues' key paths. */
+function sub<T>(schema: z.ZodType<T>, value: unknown, ctx: Context): T | undefined {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<Context["addIssue"]>[0]);
+  return undefined;
+}
+
+/**
+ * A key whose value comes in several forms, told apart by hand so that a mistake gets the message
+ * of the form meant rather than zod's union of every form's complaint.
+ */
+function shaped<T>(parse: (value: unknown, ctx: Context) => T | undefined, required?: string) {
+  return z.unknown().transform((value, ctx) => {
+    if (value !== undefined) return parse(value, ctx);
+    if (required !== undefined) fail(ctx, `missing: ${required}`);
+    return undefined;
+  });
+}
+
+const text = (rule: string) => z.string({ error: rule }).regex(/\S/, { error: rule });
+const whole = (min: number, rule: string) => z.int({ error: rule }).min(min, { error: rule });
+const number = (check: (n: number) => boolean, rule: string) =>
+  z.number({ error: rule }).refine(check, { error: rule });
+const list = <T extends z.ZodType>(item: T, rule: string) => z.array(item, { error: rule });
+
+function duration(check: (seconds: number) => boolean, range: string) {
+  const rule = `must be a duration ${range}: ${DURATION_FORMS}`;
+  return shaped((value, ctx) => {
+    if (typeof value !== "number" && typeof value !== "string") return fail(ctx, rule);
+    let seconds: number;
+    try {
+      seconds = parseDurationS(value);
+    } catch {
+      return fail(ctx, rule);
+    }
+    return check(seconds) ? seconds : fail(ctx, rule);
+  });
+}
+
+// YAML reads an unquoted short sha of digits (1234567, 12e4567) as a number: the fix is quoting it.
+const ref = text('must be a git ref (quote one of only digits: "1234567")');
+
+const COMMITS_RULE =
+  "must be a ref (HEAD), a range (v1.0..HEAD), a list of refs, or a mapping: { last: N }, { range: A..B } or { tags: GLOB }";
+
+const commitMapping = z.strictObject(
+  {
+    last: whole(1, "must be a whole number of commits, at least 1").optional(),
+    ref: ref.optional(),
+    range: z
+      .string({ error: "must be a range A..B" })
+      .regex(/\.\./, { error: "must be a range A..B" })
+      .optional(),
+    tags: z
+      .union([z.literal(true), z.string().regex(/\S/)], {
+        error: 'must be a glob ("v*") or true for every tag',
+      })
+      .optional(),
+  },
+  { error: COMMITS_RULE },
+);
+
+/** The forms of `commits`, normalised to one CommitSelection each. */
+function commitSelection(value: unknown, ctx: Context): CommitSelection | undefined {
+  if (typeof value === "string") {
+    if (value.includes("..")) return { range: value };
+    const one = sub(ref, value, ctx);
+    return one === undefined ? undefined : { refs: [one] };
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) return fail(ctx, "must list at least one ref");
+    const refs = sub(z.array(ref), value, ctx);
+    return refs === undefined ? undefined : { refs };
+  }
+  if (typeof value !== "object" || value === null) return fail(ctx, COMMITS_RULE);
+  const m = sub(commitMapping, value, ctx);
+  if (m === undefined) return undefined;
+  const forms = (["last", "range", "tags"] as const).filter((form) => m[form] !== undefined);
+  if (forms.length !== 1) {
+    return fail(
+      ctx,
+      forms.length === 0
+        ? "must hold one of last: N, range: A..B or tags: GLOB"
+        : `must hold one of last, range or tags, not ${forms.join(" and ")}`,
+    );
+  }
+  if (m.ref !== undefined && m.last === undefined) return fail(ctx, "goes with last: N only", ["ref"], m.ref);
+  if (m.last !== undefined) return { last: m.last, ref: m.ref ?? "HEAD" };
+  if (m.range !== undefined) return { range: m.range };
+  return { tags: m.tags === true || m.tags === undefined ? "*" : m.tags };
+}
+
+const COMMAND_RULE =
+  'must be a shell command ("./bench --quick") or a list of arguments run without a shell ([./bench, --quick])';
+
+function command(value: unknown, ctx: Context): string | string[] | undefined {
+  if (typeof value === "string" && /\S/.test(value)) return value;
+  if (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((arg) => typeof arg === "string" && arg !== "")
+  ) {
+    return value as string[];
+  }
+  return fail(ctx, COMMAND_RULE);
+}
+
+const maxC = number((c) => c > 0 && c <= 150, "must be a temperature in °C, above 0 and at most 150");
+const temperatureMapping = z.strictObject(
+  { max_c: maxC, max_wait: duration((s) => s >= 0, "of 0 or more").optional() },
+  { error: "must be a temperature in °C (max_c) or a mapping { max_c, max_wait }" },
+);
+
+/** A bare number is max_c, the common case; max_wait then takes its default. */
+function temperatureLimit(value: unknown, ctx: Context) {
+  const t = sub(temperatureMapping, typeof value === "number" ? { max_c: value } : value, ctx);
+  return t && { maxC: t.max_c, maxWaitS: t.max_wait ?? STUDY_DEFAULTS.temperatureMaxWaitS };
+}
+
+const stage = z.strictObject(
+  {
+    module: text("must be the path of a module, relative to the config file"),
+    group: z.enum(STAGE_GROUPS, { error: `must be one of ${STAGE_GROUPS.join(", ")}` }),
+    options: z.record(z.string(), z.unknown(), { error: "must be a mapping of options" }).default({}),
+  },
+  { error: "must be a mapping { module, group, options }" },
+);
+
+const shell = (what: string) => text(`must be a shell command (a string) ${what}`).optional();
+
+/** Each key of a study config file, by its name in the file. */
+export const studyFields = {
+  repo: text("must be a path (relative to the config file) or a git URL").optional(),
+  commits: shaped(commitSelection, COMMITS_RULE),
+  paths: list(text("must be a git pathspec"), "must be a list of pathspecs").optional(),
+  build: shell("run once per commit"),
+  setup: shell("run once per commit after build"),
+  post_command: shell("run after every run"),
+  command: shaped(command, COMMAND_RULE),
+  env: z
+    .record(z.string(), z.string({ error: 'must be a string: quote numbers and booleans ("4")' }), {
+      error: "must be a mapping NAME: value",
+    })
+    .optional(),
+  repeat: whole(1, "must be a whole number of measured runs, at least 1").optional(),
+  warmup: whole(0, "must be a whole number of runs, 0 or more").optional(),
+  batch_size: whole(1, "must be a whole number of runs, at least 1").optional(),
+  jobs: whole(1, "must be a whole number of parallel builds, at least 1").optional(),
+  seed: z.int({ error: "must be a whole number" }).optional(),
+  order: z.enum(STUDY_ORDERS, { error: `must be one of ${STUDY_ORDERS.join(", ")}` }).optional(),
+  baseline: duration((s) => s > 0 && s <= 3600, "above 0 and at most 1h").optional(),
+  cooldown: duration((s) => s <= 3600, "of at most 1h").optional(),
+  timeout: duration((s) => s > 0, "above 0").optional(),
+  build_timeout: duration((s) => s > 0, "above 0").optional(),
+  temperature_limit: shaped(temperatureLimit).optional(),
+  sample_hz: number(
+    (hz) => hz > 0 && hz <= 100_000,
+    "must be a rate in Hz, above 0 and at most 100000",
+  ).optional(),
+  sources: list(
+    z.enum(ENERGY_PREFERENCE, { error: `must be one of ${ENERGY_PREFERENCE.join(", ")}` }),
+    "must be a list of energy interfaces",
+  )
+    .min(1, { error: "must name at least one energy interface (or leave sources out)" })
+    .optional(),
+  counters: list(
+    z.enum(PERF_EVENTS, { error: `must be one of ${PERF_EVENTS.join(", ")}` }),
+    "must be a list of perf event names",
+  ).optional(),
+  tdp: number((w) => w > 0 && w <= 10_000, "must be watts, above 0 and at most 10000").optional(),
+  stages: list(stage, "must be a list of { module, group, options }").optional(),
+  out: text("must be a folder path").optional(),
+};
+
+export const studyFileSchema = z.strictObject(studyFields, {
+  error: "must be a mapping of keys (see `emp init` for an example)",
+});
+export type StudyFile = z.output<typeof studyFileSchema>;
+
+/** Where each StudyConfig key is in the file (snake_case there, names with units here). */
+export const FILE_KEYS = {
+  repo: "repo",
+  commits: "commits",
+  paths: "paths",
+  build: "build",
+  setup: "setup",
+  postCommand: "post_command",
+  command: "command",
+  env: "env",
+  repeat: "repeat",
+  warmup: "warmup",
+  batchSize: "batch_size",
+  jobs: "jobs",
+  seed: "seed",
+  order: "order",
+  baselineS: "baseline",
+  cooldownS: "cooldown",
+  timeoutS: "timeout",
+  buildTimeoutS: "build_timeout",
+  temperatureLimit: "temperature_limit",
+  sampleHz: "sample_hz",
+  sources: "sources",
+  counters: "counters",
+  tdpW: "tdp",
+  stages: "stages",
+  out: "out",
+} as const satisfies Record<keyof StudyConfig, keyof typeof studyFields>;
+
+// The compiler checks that each file key parses to what StudyConfig holds under its name.
+type Parsed<K extends keyof StudyConfig> = StudyFile[(typeof FILE_KEYS)[K]];
+type Mismatched = {
+  [K in keyof StudyConfig]-?: NonNullable<Parsed<K>> extends StudyConfig[K] ? never : K;
+}[keyof StudyConfig];
+const _fileKeysMatch: [Mismatched] extends [never] ? true : Mismatched = true;
+
+/** Keys a mapping at `path` may hold, for "did you mean" (indexes do not matter: stages[3] is stages). */
+export function knownKeys(path: readonly PropertyKey[]): readonly string[] {
+  const where = path.filter((step) => typeof step === "string").join(".");
+  const shapes: Record<string, readonly string[]> = {
+    "": Object.keys(studyFields),
+    commits: Object.keys(commitMapping.shape),
+    temperature_limit: Object.keys(temperatureMapping.shape),
+    stages: Object.keys(stage.shape),
+  };
+  return shapes[where] ?? [];
+}

@@ -1,0 +1,747 @@
+// The run ledger of `emp run`: one SQLite file per results directory recording sessions, commits,
+// stage executions, builds and runs, so that a session can resume and history spans sessions.
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { EmpError, UsageError } from "../errors.js";
+import type { CommitInfo, StageGroup } from "../pipeline/types.js";
+import { processAlive } from "../util/process.js";
+import { checkCurrent, LEDGER_FILE, migrate } from "./schema.js";
+
+export { LEDGER_FILE } from "./schema.js";
+
+export type SessionState = "running" | "complete" | "interrupted" | "failed";
+export type StageStatus = "running" | "ok" | "failed" | "skipped" | "interrupted";
+export type PreparedState = "ok" | "failed";
+
+/** How long a write waits for another process's write to finish before it fails: writes are
+ * single short transactions, so anything near this means a stuck process, not contention. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+export interface SessionRow {
+  id: string;
+  configHash: string;
+  /** The resolved config as stored at the start (what `emp resume` runs again). */
+  config: unknown;
+  origins: unknown;
+  empVersion: string;
+  host: string;
+  /** The process that ran the session and the boot it ran in: how markAbandoned tells a dead
+   * session from a live one. */
+  pid: number;
+  bootId: string | null;
+  state: SessionState;
+  /** ISO 8601, UTC. */
+  startedAt: string;
+  /** Null while running, and for a session whose process died (when it died is not known). */
+  endedAt: string | null;
+  error: string | null;
+  /** Runs recorded in this session: measured ones, and warmups apart. */
+  measuredRuns: number;
+  warmupRuns: number;
+}
+
+export interface StageExecutionRow {
+  id: number;
+  sessionId: string;
+  stage: string;
+  group: StageGroup;
+  /** Full sha, for per-commit and per-run stages. */
+  commit: string | null;
+  runId: number | null;
+  status: StageStatus;
+  startedAt: string;
+  endedAt: string | null;
+  error: string | null;
+  retries: number;
+  logPath: string | null;
+}
+
+/** A commit's checkout, build and setup under one prepareHash: reused while it is "ok". */
+export interface PreparedRow {
+  commit: string;
+  prepareHash: string;
+  worktree: string;
+  state: PreparedState;
+  logPath: string | null;
+  error: string | null;
+  /** How many times it was prepared (setPrepared calls), failures included. */
+  attempts: number;
+  lastAttemptAt: string;
+}
+
+export interface LedgerRun {
+  sessionId: string;
+  commit: string;
+  configHash: string;
+  /** 0-based measured index per commit, or the warmup index for a warmup. */
+  repetition: number;
+  /** The run's number in its session's samples (the `run` column of samples/<session>.arrow). */
+  ordinal: number;
+  warmup: boolean;
+  /** CLOCK_MONOTONIC, the clock of samples.arrow. */
+  startNs: bigint;
+  endNs: bigint;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  energy: Record<string, { rawJ: number; baselineJ: number; netJ: number }>;
+  metrics: Record<string, number | null>;
+  warnings: string[];
+}
+
+export type LedgerRunRow = LedgerRun & { id: number };
+
+/** Runs of one commit under one config hash, counted. */
+export interface RunTally {
+  commit: string;
+  configHash: string;
+  measuredRuns: number;
+  warmupRuns: number;
+  /** Measured runs that timed out, were killed by a signal or exited non-zero. */
+  failedRuns: number;
+}
+
+export interface LedgerOptions {
+  /** Opens an existing ledger to read it: nothing is created or migrated. */
+  readOnly?: boolean;
+  /** The clock for stored times; tests pin it. */
+  now?: () => Date;
+}
+
+// Rows as SQLite returns them. Statements that read ns columns use safeIntegers, so every
+// integer of their rows is a bigint.
+interface SessionRecord {
+  id: string;
+  config_hash: string;
+  config: string;
+  origins: string;
+  emp_version: string;
+  host: string;
+  pid: number;
+  boot_id: string | null;
+  state: SessionState;
+  started_at: string;
+  ended_at: string | null;
+  error: string | null;
+  measured_runs: number;
+  warmup_runs: number;
+}
+
+interface StageExecutionRecord {
+  id: number;
+  session_id: string;
+  stage: string;
+  stage_group: StageGroup;
+  commit_sha: string | null;
+  run_id: number | null;
+  status: StageStatus;
+  started_at: string;
+  ended_at: string | null;
+  error: string | null;
+  retries: number;
+  log_path: string | null;
+}
+
+interface PreparedRecord {
+  commit_sha: string;
+  prepare_hash: string;
+  worktree: string;
+  state: PreparedState;
+  log_path: string | null;
+  error: string | null;
+  attempts: number;
+  last_attempt_at: string;
+}
+
+interface RunRecord {
+  id: bigint;
+  session_id: string;
+  commit_sha: string;
+  config_hash: string;
+  repetition: bigint;
+  ordinal: bigint;
+  warmup: bigint;
+  start_ns: bigint;
+  end_ns: bigint;
+  exit_code: bigint | null;
+  signal: string | null;
+  timed_out: bigint;
+  energy: string;
+  metrics: string;
+  warnings: string;
+}
+
+interface RunTallyRecord {
+  commit_sha: string;
+  config_hash: string;
+  measured_runs: number;
+  warmup_runs: number;
+  failed_runs: number;
+}
+
+const SESSION_SELECT = `
+  SELECT s.*,
+         (SELECT count(*) FROM runs r WHERE r.session_id = s.id AND r.warmup = 0) AS measured_runs,
+         (SELECT count(*) FROM runs r WHERE r.session_id = s.id AND r.warmup = 1) AS warmup_runs
+  FROM sessions s`;
+
+/** Distinguishes this boot from earlier ones: after a reboot a session's pid may belong to an
+ * unrelated process, and the boot id says its own process is gone. Null off Linux. */
+function readBootId(): string | null {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return null;
+  }
+}
+
+function sqliteCode(error: unknown): string | undefined {
+  return error instanceof Database.SqliteError ? error.code : undefined;
+}
+
+function sessionFromRecord(r: SessionRecord): SessionRow {
+  return {
+    id: r.id,
+    configHash: r.config_hash,
+    config: JSON.parse(r.config) as unknown,
+    origins: JSON.parse(r.origins) as unknown,
+    empVersion: r.emp_version,
+    host: r.host,
+    pid: r.pid,
+    bootId: r.boot_id,
+    state: r.state,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    error: r.error,
+    measuredRuns: r.measured_runs,
+    warmupRuns: r.warmup_runs,
+  };
+}
+
+function stageExecutionFromRecord(r: StageExecutionRecord): StageExecutionRow {
+  return {
+    id: r.id,
+    sessionId: r.session_id,
+    stage: r.stage,
+    group: r.stage_group,
+    commit: r.commit_sha,
+    runId: r.run_id,
+    status: r.status,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    error: r.error,
+    retries: r.retries,
+    logPath: r.log_path,
+  };
+}
+
+function preparedFromRecord(r: PreparedRecord): PreparedRow {
+  return {
+    commit: r.commit_sha,
+    prepareHash: r.prepare_hash,
+    worktree: r.worktree,
+    state: r.state,
+    logPath: r.log_path,
+    error: r.error,
+    attempts: r.attempts,
+    lastAttemptAt: r.last_attempt_at,
+  };
+}
+
+function runFromRecord(r: RunRecord): LedgerRunRow {
+  return {
+    id: Number(r.id),
+    sessionId: r.session_id,
+    commit: r.commit_sha,
+    configHash: r.config_hash,
+    repetition: Number(r.repetition),
+    ordinal: Number(r.ordinal),
+    warmup: r.warmup === 1n,
+    startNs: r.start_ns,
+    endNs: r.end_ns,
+    exitCode: r.exit_code === null ? null : Number(r.exit_code),
+    signal: r.signal,
+    timedOut: r.timed_out === 1n,
+    energy: JSON.parse(r.energy) as LedgerRun["energy"],
+    metrics: JSON.parse(r.metrics) as LedgerRun["metrics"],
+    warnings: JSON.parse(r.warnings) as string[],
+  };
+}
+
+/** Every statement the ledger runs, prepared once when it opens. */
+function prepareStatements(db: Database.Database) {
+  return {
+    insertSession: db.prepare(
+      `INSERT INTO sessions (id, config_hash, config, origins, emp_version, host, pid, boot_id, state, started_at)
+       VALUES (@id, @configHash, @config, @origins, @empVersion, @host, @pid, @bootId, 'running', @startedAt)`,
+    ),
+    endSession: db.prepare(
+      `UPDATE sessions SET state = @state, ended_at = @endedAt, error = @error
+       WHERE id = @id AND state = 'running'`,
+    ),
+    sessionState: db.prepare<[string], { state: SessionState }>("SELECT state FROM sessions WHERE id = ?"),
+    runningSessions: db.prepare<[], { id: string; pid: number; boot_id: string | null }>(
+      "SELECT id, pid, boot_id FROM sessions WHERE state = 'running' ORDER BY started_at, rowid",
+    ),
+    abandonSession: db.prepare(
+      "UPDATE sessions SET state = 'interrupted' WHERE id = ? AND state = 'running'",
+    ),
+    interruptStages: db.prepare(
+      `UPDATE stage_executions SET status = 'interrupted', ended_at = @endedAt
+       WHERE session_id = @sessionId AND status = 'running'`,
+    ),
+    sessions: db.prepare<[], SessionRecord>(`${SESSION_SELECT} ORDER BY s.started_at DESC, s.rowid DESC`),
+    lastSession: db.prepare<[], SessionRecord>(
+      `${SESSION_SELECT} ORDER BY s.started_at DESC, s.rowid DESC LIMIT 1`,
+    ),
+    upsertCommit: db.prepare(
+      `INSERT INTO commits (sha, short, subject, author, date) VALUES (@sha, @short, @subject, @author, @date)
+       ON CONFLICT (sha) DO UPDATE SET short = excluded.short, subject = excluded.subject,
+         author = excluded.author, date = excluded.date`,
+    ),
+    commits: db.prepare<[], CommitInfo & { rowid: number }>(
+      "SELECT rowid, sha, short, subject, author, date FROM commits",
+    ),
+    insertStage: db.prepare(
+      `INSERT INTO stage_executions (session_id, stage, stage_group, commit_sha, run_id, status, started_at)
+       VALUES (@sessionId, @stage, @group, @commit, @runId, 'running', @startedAt)`,
+    ),
+    endStage: db.prepare(
+      `UPDATE stage_executions
+       SET status = @status, ended_at = @endedAt, error = @error, log_path = @logPath, retries = @retries
+       WHERE id = @id AND status = 'running'`,
+    ),
+    stageStatus: db.prepare<[number], { status: StageStatus }>(
+      "SELECT status FROM stage_executions WHERE id = ?",
+    ),
+    stages: db.prepare<
+      { sessionId: string | null; commit: string | null; status: StageStatus | null },
+      StageExecutionRecord
+    >(
+      `SELECT * FROM stage_executions
+       WHERE (@sessionId IS NULL OR session_id = @sessionId) AND (@commit IS NULL OR commit_sha = @commit)
+         AND (@status IS NULL OR status = @status)
+       ORDER BY id`,
+    ),
+    prepared: db.prepare<[string, string], PreparedRecord>(
+      "SELECT * FROM prepared WHERE commit_sha = ? AND prepare_hash = ?",
+    ),
+    preparedRows: db.prepare<{ commit: string | null }, PreparedRecord>(
+      `SELECT * FROM prepared WHERE (@commit IS NULL OR commit_sha = @commit)
+       ORDER BY last_attempt_at, commit_sha, prepare_hash`,
+    ),
+    upsertPrepared: db.prepare(
+      `INSERT INTO prepared (commit_sha, prepare_hash, worktree, state, log_path, error, attempts, last_attempt_at)
+       VALUES (@commit, @prepareHash, @worktree, @state, @logPath, @error, 1, @at)
+       ON CONFLICT (commit_sha, prepare_hash) DO UPDATE SET worktree = excluded.worktree,
+         state = excluded.state, log_path = excluded.log_path, error = excluded.error,
+         attempts = attempts + 1, last_attempt_at = excluded.last_attempt_at`,
+    ),
+    insertRun: db.prepare(
+      `INSERT INTO runs (session_id, commit_sha, config_hash, repetition, ordinal, warmup, start_ns, end_ns,
+                         exit_code, signal, timed_out, energy, metrics, warnings)
+       VALUES (@sessionId, @commit, @configHash, @repetition, @ordinal, @warmup, @startNs, @endNs,
+               @exitCode, @signal, @timedOut, @energy, @metrics, @warnings)`,
+    ),
+    runsDone: db
+      .prepare<[string, string], number>(
+        "SELECT count(*) FROM runs WHERE commit_sha = ? AND config_hash = ? AND warmup = 0",
+      )
+      .pluck(),
+    runs: db
+      .prepare<{ configHash: string | null }, RunRecord>(
+        "SELECT * FROM runs WHERE (@configHash IS NULL OR config_hash = @configHash) ORDER BY id",
+      )
+      .safeIntegers(),
+    runTallies: db.prepare<[], RunTallyRecord>(
+      `SELECT commit_sha, config_hash,
+              sum(warmup = 0) AS measured_runs,
+              sum(warmup = 1) AS warmup_runs,
+              sum(warmup = 0 AND (timed_out = 1 OR exit_code IS NULL OR exit_code != 0)) AS failed_runs
+       FROM runs GROUP BY commit_sha, config_hash ORDER BY commit_sha, min(id)`,
+    ),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+export class Ledger {
+  /** Absolute path of the ledger file. */
+  readonly path: string;
+  readonly readOnly: boolean;
+  private readonly db: Database.Database;
+  private readonly statements: Statements;
+  private readonly now: () => Date;
+  private readonly bootId = readBootId();
+
+  private constructor(path: string, db: Database.Database, options: LedgerOptions) {
+    this.path = path;
+    this.db = db;
+    this.readOnly = options.readOnly ?? false;
+    this.now = options.now ?? (() => new Date());
+    this.statements = prepareStatements(db);
+  }
+
+  /** Opens `<dir>/ledger.sqlite`, creating the directory and the ledger or migrating an older one;
+   * with `readOnly` the ledger must exist already. UsageError for a missing, foreign or newer file. */
+  static open(dir: string, options: LedgerOptions = {}): Ledger {
+    const path = resolve(dir, LEDGER_FILE);
+    let db: Database.Database | undefined;
+    try {
+      if (options.readOnly) {
+        if (!existsSync(path)) {
+          throw new UsageError(`no ledger in ${dir}`, {
+            path,
+            suggestion: "give the results directory of an `emp run` (the `out` of its config)",
+          });
+        }
+        db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+        checkCurrent(db, path);
+      } else {
+        mkdirSync(dir, { recursive: true });
+        db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+        // WAL: readers (emp history, a report) never block the running session's writes.
+        db.pragma("journal_mode = WAL");
+        // FULL: a committed run survives a power cut too, not only a crash of emp; a few fsyncs
+        // per run are nothing next to the seconds a run takes.
+        db.pragma("synchronous = FULL");
+        migrate(db, path);
+      }
+      // Per connection, not stored in the file: without it the REFERENCES clauses are decoration.
+      db.pragma("foreign_keys = ON");
+      return new Ledger(path, db, options);
+    } catch (error) {
+      db?.close();
+      throw openError(error, dir, path, options.readOnly ?? false);
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  startSession(s: {
+    id: string;
+    configHash: string;
+    config: unknown;
+    origins: unknown;
+    empVersion: string;
+    host: string;
+  }): void {
+    this.write(`start session ${s.id}`, () =>
+      this.statements.insertSession.run({
+        id: s.id,
+        configHash: s.configHash,
+        config: JSON.stringify(s.config ?? null),
+        origins: JSON.stringify(s.origins ?? null),
+        empVersion: s.empVersion,
+        host: s.host,
+        pid: process.pid,
+        bootId: this.bootId,
+        startedAt: this.nowIso(),
+      }),
+    );
+  }
+
+  /** Ends a running session; stage executions it left running are marked interrupted with it,
+   * since nothing can end them once their session is over. */
+  endSession(id: string, state: SessionState, error?: string): void {
+    if (state === "running") {
+      throw new EmpError("E_INVALID_ARGUMENT", `ledger: session ${id} cannot end in state "running"`);
+    }
+    this.write(`end session ${id}`, () =>
+      this.db
+        .transaction(() => {
+          const endedAt = this.nowIso();
+          const changed = this.statements.endSession.run({ id, state, endedAt, error: error ?? null });
+          if (changed.changes === 0) {
+            const row = this.statements.sessionState.get(id);
+            throw new EmpError(
+              "E_STATE",
+              row === undefined
+                ? `ledger: no session ${id} to end`
+                : `ledger: session ${id} already ended (${row.state})`,
+            );
+          }
+          this.statements.interruptStages.run({ sessionId: id, endedAt });
+        })
+        .immediate(),
+    );
+  }
+
+  /** Sessions left "running" by a process that died: marked interrupted; returns their ids.
+   * A session whose process is still alive on this machine (another `emp run` on the same
+   * directory, or this process) is left alone. Their end time stays unknown (null). */
+  markAbandoned(): string[] {
+    return this.write("mark abandoned sessions", () =>
+      this.db
+        .transaction(() => {
+          const abandoned: string[] = [];
+          for (const s of this.statements.runningSessions.all()) {
+            const sameBoot = s.boot_id === null || this.bootId === null || s.boot_id === this.bootId;
+            if (sameBoot && processAlive(s.pid)) continue;
+            this.statements.abandonSession.run(s.id);
+            // When the process died is not known: no end time rather than a made-up one.
+            this.statements.interruptStages.run({ sessionId: s.id, endedAt: null });
+            abandoned.push(s.id);
+          }
+          return abandoned;
+        })
+        .immediate(),
+    );
+  }
+
+  /** The newest session, with its stored config and origins. */
+  lastSession(): SessionRow | undefined {
+    const row = this.statements.lastSession.get();
+    return row === undefined ? undefined : sessionFromRecord(row);
+  }
+
+  /** Newest first, with runs counted. */
+  sessions(): SessionRow[] {
+    return this.statements.sessions.all().map(sessionFromRecord);
+  }
+
+  upsertCommit(c: CommitInfo): void {
+    this.write(`record commit ${c.sha}`, () =>
+      this.statements.upsertCommit.run({
+        sha: c.sha,
+        short: c.short,
+        subject: c.subject,
+        author: c.author,
+        date: c.date,
+      }),
+    );
+  }
+
+  /** Every recorded commit, oldest committer time first (the order of history). */
+  commits(): CommitInfo[] {
+    // Commits of one second (a rebased series) keep the order they were added in: the study's,
+    // where a parent comes before its child.
+    return this.statements.commits
+      .all()
+      .sort((a, b) => Date.parse(a.date) - Date.parse(b.date) || a.rowid - b.rowid)
+      .map(({ rowid: _rowid, ...commit }) => commit);
+  }
+
+  /** Returns the execution id. */
+  stageStarted(e: {
+    sessionId: string;
+    stage: string;
+    group: StageGroup;
+    commit?: string;
+    runId?: number;
+  }): number {
+    const result = this.write(`start stage ${e.stage}`, () =>
+      this.statements.insertStage.run({
+        sessionId: e.sessionId,
+        stage: e.stage,
+        group: e.group,
+        commit: e.commit ?? null,
+        runId: e.runId ?? null,
+        startedAt: this.nowIso(),
+      }),
+    );
+    return Number(result.lastInsertRowid);
+  }
+
+  stageEnded(
+    id: number,
+    status: StageStatus,
+    extra: { error?: string; logPath?: string; retries?: number } = {},
+  ): void {
+    if (status === "running") {
+      throw new EmpError("E_INVALID_ARGUMENT", `ledger: stage execution ${id} cannot end as "running"`);
+    }
+    const result = this.write(`end stage execution ${id}`, () =>
+      this.statements.endStage.run({
+        id,
+        status,
+        endedAt: this.nowIso(),
+        error: extra.error ?? null,
+        logPath: extra.logPath ?? null,
+        retries: extra.retries ?? 0,
+      }),
+    );
+    if (result.changes === 0) {
+      const row = this.statements.stageStatus.get(id);
+      throw new EmpError(
+        "E_STATE",
+        row === undefined
+          ? `ledger: no stage execution ${id} to end`
+          : `ledger: stage execution ${id} already ended (${row.status})`,
+      );
+    }
+  }
+
+  /** Ordered by id, that is by start. */
+  stageExecutions(
+    filter: { sessionId?: string; commit?: string; status?: StageStatus } = {},
+  ): StageExecutionRow[] {
+    return this.statements.stages
+      .all({
+        sessionId: filter.sessionId ?? null,
+        commit: filter.commit ?? null,
+        status: filter.status ?? null,
+      })
+      .map(stageExecutionFromRecord);
+  }
+
+  prepared(commit: string, prepareHash: string): PreparedRow | undefined {
+    const row = this.statements.prepared.get(commit, prepareHash);
+    return row === undefined ? undefined : preparedFromRecord(row);
+  }
+
+  /** Every prepared worktree (of one commit when given), oldest attempt first. */
+  preparedRows(filter: { commit?: string } = {}): PreparedRow[] {
+    return this.statements.preparedRows.all({ commit: filter.commit ?? null }).map(preparedFromRecord);
+  }
+
+  /** Records the outcome of preparing a commit: a new row, or the next attempt of an existing one
+   * (its worktree, state, log and error replaced, attempts + 1). */
+  setPrepared(p: {
+    commit: string;
+    prepareHash: string;
+    worktree: string;
+    state: PreparedState;
+    logPath?: string;
+    error?: string;
+  }): void {
+    this.write(`record the preparation of ${p.commit}`, () =>
+      this.statements.upsertPrepared.run({
+        commit: p.commit,
+        prepareHash: p.prepareHash,
+        worktree: p.worktree,
+        state: p.state,
+        logPath: p.logPath ?? null,
+        error: p.error ?? null,
+        at: this.nowIso(),
+      }),
+    );
+  }
+
+  /** Adds a finished run; returns its id. */
+  addRun(r: LedgerRun): number {
+    const result = this.write(`add a run of ${r.commit}`, () =>
+      this.statements.insertRun.run({
+        sessionId: r.sessionId,
+        commit: r.commit,
+        configHash: r.configHash,
+        repetition: r.repetition,
+        ordinal: r.ordinal,
+        // SQLite has no booleans and better-sqlite3 binds none: 0 and 1.
+        warmup: r.warmup ? 1 : 0,
+        startNs: r.startNs,
+        endNs: r.endNs,
+        exitCode: r.exitCode,
+        signal: r.signal,
+        timedOut: r.timedOut ? 1 : 0,
+        energy: JSON.stringify(r.energy),
+        metrics: JSON.stringify(r.metrics),
+        warnings: JSON.stringify(r.warnings),
+      }),
+    );
+    return Number(result.lastInsertRowid);
+  }
+
+  /** Measured (non-warmup) runs of a commit under a config hash, all sessions. Failed and
+   * timed-out runs count: run again, they would most likely fail the same way. */
+  runsDone(commit: string, configHash: string): number {
+    return this.statements.runsDone.get(commit, configHash) ?? 0;
+  }
+
+  /** Ordered by id. */
+  runs(filter: { configHash?: string } = {}): LedgerRunRow[] {
+    return this.statements.runs.all({ configHash: filter.configHash ?? null }).map(runFromRecord);
+  }
+
+  /** Runs counted per commit and config hash, without reading their JSON. */
+  runTallies(): RunTally[] {
+    return this.statements.runTallies.all().map((r) => ({
+      commit: r.commit_sha,
+      configHash: r.config_hash,
+      measuredRuns: r.measured_runs,
+      warmupRuns: r.warmup_runs,
+      failedRuns: r.failed_runs,
+    }));
+  }
+
+  private nowIso(): string {
+    return this.now().toISOString();
+  }
+
+  /** Runs one write (a statement, or a transaction of several) and turns SQLite's errors into
+   * messages that name what was being recorded. */
+  private write<T>(what: string, action: () => T): T {
+    try {
+      return action();
+    } catch (error) {
+      throw writeError(error, what, this.path);
+    }
+  }
+}
+
+function writeError(error: unknown, what: string, path: string): unknown {
+  const code = sqliteCode(error);
+  if (code === undefined) return error;
+  const message = `ledger: cannot ${what}`;
+  switch (code) {
+    case "SQLITE_CONSTRAINT_FOREIGNKEY":
+      return new EmpError("E_STATE", `${message}: its session or commit is not in the ledger`, {
+        path,
+        suggestion: "record the session (startSession) and the commit (upsertCommit) first",
+        cause: error,
+      });
+    case "SQLITE_CONSTRAINT_PRIMARYKEY":
+      return new EmpError("E_STATE", `${message}: it is in the ledger already`, { path, cause: error });
+    case "SQLITE_CONSTRAINT_CHECK":
+      return new EmpError("E_INVALID_ARGUMENT", `${message}: a state or group outside the known ones`, {
+        path,
+        cause: error,
+      });
+    case "SQLITE_BUSY":
+    case "SQLITE_BUSY_SNAPSHOT":
+      return new EmpError("E_IO", `${message}: ${path} stayed locked by another process`, {
+        path,
+        suggestion: `find the process holding it (fuser ${path}); writes wait ${BUSY_TIMEOUT_MS} ms`,
+        cause: error,
+      });
+    case "SQLITE_READONLY":
+      return new EmpError("E_STATE", `${message}: the ledger was opened read-only`, { path, cause: error });
+    default:
+      return new EmpError("E_IO", `${message}: ${(error as Error).message}`, {
+        path,
+        suggestion: "check the disk (space, permissions) of the results directory",
+        cause: error,
+      });
+  }
+}
+
+function openError(error: unknown, dir: string, path: string, readOnly: boolean): unknown {
+  if (error instanceof EmpError) return error;
+  const code = sqliteCode(error) ?? (error as NodeJS.ErrnoException).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
+    return new UsageError(`${path} is not a readable SQLite ledger (${message})`, {
+      path,
+      suggestion: "point emp at the results directory of an `emp run`; a damaged ledger can be moved aside",
+      cause: error,
+    });
+  }
+  // A read-only open needs to create the -shm file next to the ledger unless a writer has.
+  if (
+    code === "EACCES" ||
+    code === "EPERM" ||
+    code === "SQLITE_PERM" ||
+    code === "SQLITE_READONLY" ||
+    (readOnly && code === "SQLITE_CANTOPEN")
+  ) {
+    return new UsageError(`cannot open ${path}: permission denied`, {
+      path,
+      suggestion: `check the permissions of ${dir} and ${join(dir, LEDGER_FILE)}`,
+      cause: error,
+    });
+  }
+  return new EmpError("E_IO", `cannot open the ledger ${path}: ${message}`, { path, cause: error });
+}

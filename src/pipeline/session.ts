@@ -1,0 +1,479 @@
+// `runStudy(study)`: one session of the pipeline over a project's commits. Prepares every commit that
+// still needs runs (worktree, build, setup; `jobs` at a time), then pre (sensors, steadiness,
+// baseline), the runs one at a time in the planned order, and post. The ledger records each stage
+// and run as it ends, so a crash or Ctrl-C loses at most the run in progress, and a later session
+// into the same directory does only what is left.
+import { existsSync, mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { ResolvedStudy } from "../config/resolve.js";
+import { Mirror } from "../git/repository.js";
+import { Ledger } from "../ledger/ledger.js";
+import type { EnergyBackend } from "../measure/backend.js";
+import { type MeasuredRun, Meter } from "../measure/meter.js";
+import { prepareOutputDir } from "../measure/preflight.js";
+import { gatherProvenance } from "../measure/provenance.js";
+import type { Provenance } from "../measure/recorder.js";
+import { chooseBackend, MEASURE_DEFAULTS } from "../measure/session.js";
+import { addon, type PerfEventName } from "../native.js";
+import { writeJsonAtomic } from "../results/atomic.js";
+import { SamplesWriter } from "../results/samples-writer.js";
+import { loadCustomStage } from "./custom-stage.js";
+import { DirectoryLock } from "./lock.js";
+import { planRuns } from "./plan.js";
+import { buildPipeline, builtinStages, COMMITS_KEY, type Pipeline, type StageRegistry } from "./registry.js";
+import { writeStudyRuns } from "./runs-table.js";
+import {
+  type CommitContext,
+  type CommitState,
+  type RunContext,
+  type RunOutcome,
+  type RunSlot,
+  type SessionContext,
+  type Stage,
+  StageFailure,
+} from "./stage.js";
+import type { CommitSummary, StudySummary } from "./summary.js";
+import type { StageGroup } from "./types.js";
+
+/** Calls at the edges of a session, its commits (their prepare) and its runs, for library users. */
+export interface PipelineHooks {
+  sessionStart?(context: SessionContext): void | Promise<void>;
+  sessionEnd?(context: SessionContext, summary: StudySummary): void | Promise<void>;
+  commitStart?(context: CommitContext): void | Promise<void>;
+  commitEnd?(context: CommitContext): void | Promise<void>;
+  runStart?(context: RunContext): void | Promise<void>;
+  runEnd?(context: RunContext): void | Promise<void>;
+}
+
+export type StudyProgress =
+  | { kind: "prepared"; commit: string; done: number; total: number; skipped?: string; reused: boolean }
+  | {
+      kind: "run-end";
+      commit: string;
+      slot: RunSlot;
+      done: number;
+      total: number;
+      etaS: number;
+      netJ?: number;
+      durationS?: number;
+    };
+
+export interface StudyOptions {
+  /** Ctrl-C: kills the run in progress, keeps every finished one, marks the session interrupted. */
+  signal?: AbortSignal;
+  hooks?: PipelineHooks;
+  /** Lines of progress for a person. */
+  onLog?: (line: string) => void;
+  onProgress?: (event: StudyProgress) => void;
+  /** The energy backend; default: the sensors where any can be read, else the labelled estimate. */
+  backend?: EnergyBackend;
+  /** The built-in stages; a library user may register more or fewer. */
+  registry?: StageRegistry;
+}
+
+export async function runStudy(study: ResolvedStudy, options: StudyOptions = {}): Promise<StudySummary> {
+  const { config } = study;
+  const out = prepareOutputDir(config.out);
+  const lock = DirectoryLock.acquire(out);
+  const ledger = Ledger.open(out);
+  try {
+    return await new StudySession(study, out, ledger, options).run();
+  } finally {
+    ledger.close();
+    lock.release();
+  }
+}
+
+class StudySession {
+  private readonly sessionId = `${hostname()}-${Date.now().toString(36)}`;
+  private readonly abortController = new AbortController();
+  private readonly warnings: string[] = [];
+  private readonly outcomes: RunOutcome[] = [];
+  private readonly states: CommitState[] = [];
+  private readonly data = new Map<string, unknown>();
+  private readonly hooks: PipelineHooks;
+  private readonly log: (line: string) => void;
+  private stopReason: string | undefined;
+  private failedStages = 0;
+
+  constructor(
+    private readonly study: ResolvedStudy,
+    private readonly out: string,
+    private readonly ledger: Ledger,
+    private readonly options: StudyOptions,
+  ) {
+    this.hooks = options.hooks ?? {};
+    this.log = options.onLog ?? (() => {});
+    options.signal?.addEventListener("abort", () => this.abort("interrupted"), { once: true });
+    if (options.signal?.aborted) this.abort("interrupted");
+  }
+
+  private abort(reason: string): void {
+    this.stopReason ??= reason;
+    this.abortController.abort();
+  }
+
+  async run(): Promise<StudySummary> {
+    const { config } = this.study;
+    for (const id of this.ledger.markAbandoned())
+      this.log(`session ${id} had stopped without ending: marked interrupted`);
+    const reports = addon.probe();
+    const backend =
+      this.options.backend ??
+      chooseBackend({ sources: config.sources, sampleHz: config.sampleHz, tdpW: config.tdpW }, reports);
+    const provenance = gatherProvenance(reports, backend, config.sources);
+    // Custom stages load before anything costly, so a malformed one costs no build time.
+    const registry = this.options.registry ?? builtinStages();
+    const taken = new Set(registry.names());
+    const custom: Stage[] = [];
+    for (const spec of config.stages) {
+      const stage = await loadCustomStage(spec, taken);
+      taken.add(stage.name);
+      custom.push(stage);
+    }
+    const pipeline = buildPipeline(registry, custom as Parameters<typeof buildPipeline>[1]);
+
+    this.ledger.startSession({
+      id: this.sessionId,
+      configHash: this.study.hash,
+      // The whole resolved study, so that `emp resume` continues exactly this one.
+      config: this.study,
+      origins: this.study.origins,
+      empVersion: String(provenance.emp_version),
+      host: provenance.host,
+    });
+    this.manifest(provenance, "running");
+    mkdirSync(join(this.out, "samples"), { recursive: true });
+    const samples = new SamplesWriter(
+      join(this.out, "samples", `${this.sessionId}.arrow`),
+      backend.channels,
+      provenance,
+    );
+    const meter = new Meter(backend, {
+      sink: samples,
+      counters: (config.counters as PerfEventName[] | undefined) ?? MEASURE_DEFAULTS.counters,
+      signal: this.abortController.signal,
+    });
+    let state: "complete" | "interrupted" | "failed" = "complete";
+    let failure: unknown;
+    let context: SessionContext | undefined;
+    try {
+      const mirror = await Mirror.open(config.repo, join(this.out, "repo.git"));
+      const commits = await mirror.resolve(config.commits, config.paths);
+      for (const commit of commits) {
+        this.ledger.upsertCommit(commit);
+        const done = this.ledger.runsDone(commit.sha, this.study.hash);
+        this.states.push({ commit, remaining: Math.max(0, config.repeat - done) });
+      }
+      context = this.sessionContext(mirror, meter);
+      await this.hooks.sessionStart?.(context);
+      await this.prepareAll(context, pipeline);
+      const slots = planRuns(
+        this.states
+          .filter((s) => s.skipped === undefined && s.remaining > 0)
+          .map((s) => ({
+            commit: s.commit,
+            done: config.repeat - s.remaining,
+          })),
+        {
+          repeat: config.repeat,
+          warmup: config.warmup,
+          batchSize: config.batchSize,
+          order: config.order,
+          seed: config.seed,
+        },
+      );
+      if (slots.length > 0 && !context.aborted) {
+        for (const stage of pipeline.pre) {
+          await this.execute(stage, context, {});
+          if (context.aborted) break;
+        }
+        await this.runAll(context, pipeline, slots, provenance);
+      }
+      for (const stage of pipeline.post) {
+        try {
+          await this.execute(stage, context, {});
+        } catch (error) {
+          this.failedStages++;
+          this.warnings.push(`post stage ${stage.name} failed: ${(error as Error).message}`);
+        }
+      }
+      if (this.stopReason !== undefined) state = "interrupted";
+    } catch (error) {
+      state = this.stopReason !== undefined ? "interrupted" : "failed";
+      failure = error;
+    } finally {
+      meter.stop();
+      samples.close();
+    }
+    const summary = this.summary(backend, meter, state === "interrupted");
+    writeJsonAtomic(join(this.out, "summary.json"), summary);
+    this.ledger.endSession(
+      this.sessionId,
+      state,
+      failure === undefined ? this.stopReason : (failure as Error).message,
+    );
+    this.manifest(provenance, state, failure);
+    if (context !== undefined) await this.hooks.sessionEnd?.(context, summary);
+    if (failure !== undefined && state === "failed") throw failure;
+    return summary;
+  }
+
+  private sessionContext(mirror: Mirror, meter: Meter): SessionContext {
+    const session = this;
+    return {
+      sessionId: this.sessionId,
+      study: this.study,
+      out: this.out,
+      ledger: this.ledger,
+      mirror,
+      meter,
+      baselineW: {},
+      commits: this.states,
+      runs: this.outcomes,
+      data: this.data,
+      signal: this.abortController.signal,
+      get aborted() {
+        return session.abortController.signal.aborted;
+      },
+      abort: (reason) => this.abort(reason),
+      warn: (message) => this.warnings.push(message),
+      log: (message) => this.log(message),
+    };
+  }
+
+  /** Runs one stage with its ledger record; a throw is recorded and passed on. */
+  private async execute<G extends StageGroup>(
+    stage: Stage<G>,
+    context: Parameters<Stage<G>["execute"]>[0],
+    /** `retries`: earlier failed attempts at the same work (a commit's build in earlier sessions). */
+    where: { commit?: string; retries?: number },
+  ): Promise<void> {
+    const id = this.ledger.stageStarted({
+      sessionId: this.sessionId,
+      stage: stage.name,
+      group: stage.group,
+      commit: where.commit,
+    });
+    try {
+      await stage.execute(context);
+      this.ledger.stageEnded(id, this.abortController.signal.aborted ? "interrupted" : "ok", {
+        retries: where.retries,
+      });
+    } catch (error) {
+      const logPath = error instanceof StageFailure ? error.logPath : undefined;
+      this.ledger.stageEnded(id, this.abortController.signal.aborted ? "interrupted" : "failed", {
+        error: (error as Error).message,
+        logPath,
+        retries: where.retries,
+      });
+      throw error;
+    }
+  }
+
+  private commitContext(session: SessionContext, state: CommitState): CommitContext {
+    const logDir = join(this.out, "logs", state.commit.short);
+    mkdirSync(logDir, { recursive: true });
+    return {
+      ...session,
+      // Getters of the session context do not survive a spread: read the signal itself.
+      get aborted() {
+        return session.signal.aborted;
+      },
+      state,
+      commit: state.commit,
+      logPath: join(logDir, "prepare.log"),
+      skip: (reason) => {
+        state.skipped ??= reason;
+      },
+    };
+  }
+
+  /** Prepares the commits that still need runs, `jobs` at a time; a failure skips its commit only. */
+  private async prepareAll(session: SessionContext, pipeline: Pipeline): Promise<void> {
+    const { config } = this.study;
+    const queue = this.states.filter((s) => s.remaining > 0);
+    let done = 0;
+    const worker = async () => {
+      for (let state = queue.shift(); state !== undefined && !session.aborted; state = queue.shift()) {
+        const reused = await this.prepareOne(session, pipeline, state);
+        done++;
+        this.options.onProgress?.({
+          kind: "prepared",
+          commit: state.commit.short,
+          done,
+          total: done + queue.length,
+          skipped: state.skipped,
+          reused,
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, config.jobs) }, worker));
+  }
+
+  /** Returns true when an earlier session's build was reused. */
+  private async prepareOne(
+    session: SessionContext,
+    pipeline: Pipeline,
+    state: CommitState,
+  ): Promise<boolean> {
+    const { prepareHash } = this.study;
+    const context = this.commitContext(session, state);
+    const earlier = this.ledger.prepared(state.commit.sha, prepareHash);
+    if (earlier?.state === "ok" && existsSync(earlier.worktree)) {
+      state.worktree = earlier.worktree;
+      return true;
+    }
+    await this.hooks.commitStart?.(context);
+    try {
+      for (const stage of pipeline.prepare) {
+        await this.execute(stage, context, { commit: state.commit.sha, retries: earlier?.attempts ?? 0 });
+        if (state.skipped !== undefined || session.aborted) break;
+      }
+    } catch (error) {
+      if (session.aborted) return false;
+      state.skipped = (error as Error).message;
+    }
+    if (!session.aborted) {
+      this.ledger.setPrepared({
+        commit: state.commit.sha,
+        prepareHash,
+        worktree: state.worktree ?? "",
+        state: state.skipped === undefined ? "ok" : "failed",
+        logPath: context.logPath,
+        error: state.skipped,
+      });
+      if (state.skipped !== undefined) this.log(`${state.commit.short}: skipped: ${state.skipped}`);
+    }
+    await this.hooks.commitEnd?.(context);
+    return false;
+  }
+
+  private async runAll(
+    session: SessionContext,
+    pipeline: Pipeline,
+    slots: RunSlot[],
+    provenance: Provenance,
+  ): Promise<void> {
+    const byCommit = new Map(this.states.map((s) => [s.commit.sha, s]));
+    const startedMs = Date.now();
+    let done = 0;
+    for (const slot of slots) {
+      if (session.aborted) break;
+      const state = byCommit.get(slot.commit.sha);
+      if (state === undefined || state.skipped !== undefined) {
+        done++;
+        continue;
+      }
+      const commitContext = this.commitContext(session, state);
+      const context: RunContext = {
+        ...commitContext,
+        get aborted() {
+          return session.signal.aborted;
+        },
+        // The baseline is set by the pre group after the session context was made: read it live.
+        get baselineW() {
+          return session.baselineW;
+        },
+        slot,
+        record: (result) => this.record(session, slot, result, provenance),
+      };
+      await this.hooks.runStart?.(context);
+      for (const stage of pipeline.run) {
+        if (session.aborted || state.skipped !== undefined) break;
+        try {
+          await this.execute(stage, context, { commit: slot.commit.sha });
+        } catch (error) {
+          if (session.aborted) break;
+          this.failedStages++;
+          this.warnings.push(
+            `${slot.commit.short} run ${slot.repetition}: ${stage.name} failed: ${(error as Error).message}`,
+          );
+        }
+      }
+      await this.hooks.runEnd?.(context);
+      done++;
+      const perRunMs = (Date.now() - startedMs) / done;
+      const domain = context.result ? Object.keys(context.result.energy)[0] : undefined;
+      this.options.onProgress?.({
+        kind: "run-end",
+        commit: slot.commit.short,
+        slot,
+        done,
+        total: slots.length,
+        etaS: (perRunMs * (slots.length - done)) / 1000,
+        netJ: domain !== undefined ? context.result?.energy[domain]?.netJ : undefined,
+        durationS: context.result?.durationS,
+      });
+    }
+  }
+
+  /** Keeps a measured run: the ledger first (the durable record), then runs.arrow from it. */
+  private record(
+    session: SessionContext,
+    slot: RunSlot,
+    result: MeasuredRun,
+    provenance: Provenance,
+  ): number {
+    const id = this.ledger.addRun({
+      sessionId: this.sessionId,
+      commit: slot.commit.sha,
+      configHash: this.study.hash,
+      repetition: slot.repetition,
+      ordinal: result.ordinal,
+      warmup: slot.warmup,
+      startNs: result.startNs,
+      endNs: result.endNs,
+      exitCode: result.exitCode,
+      signal: result.signal,
+      timedOut: result.timedOut,
+      energy: Object.fromEntries(
+        Object.entries(result.energy).map(([d, e]) => [
+          d,
+          { rawJ: e.rawJ, baselineJ: e.baselineJ, netJ: e.netJ },
+        ]),
+      ),
+      metrics: result.counters,
+      warnings: result.warnings,
+    });
+    this.outcomes.push({ slot, id, result });
+    for (const w of result.warnings) this.warnings.push(`${slot.commit.short} run ${slot.repetition}: ${w}`);
+    writeStudyRuns(join(this.out, "runs.arrow"), this.ledger, this.study.hash, provenance, session.sessionId);
+    return id;
+  }
+
+  private summary(backend: EnergyBackend, meter: Meter, interrupted: boolean): StudySummary {
+    const commits = (this.data.get(COMMITS_KEY) as CommitSummary[] | undefined) ?? [];
+    return {
+      out: this.out,
+      config_hash: this.study.hash,
+      estimated: backend.estimated,
+      commits,
+      skipped: this.states
+        .filter((s) => s.skipped !== undefined)
+        .map((s) => ({
+          commit: s.commit.sha,
+          reason: s.skipped ?? "",
+          log: this.ledger.prepared(s.commit.sha, this.study.prepareHash)?.logPath ?? null,
+        })),
+      failed_runs: this.outcomes.filter((o) => o.result.exitCode !== 0 || o.result.timedOut).length,
+      failed_stages: this.failedStages,
+      warnings: [...this.warnings, ...meter.warnings, ...backend.warnings()],
+      interrupted,
+    };
+  }
+
+  private manifest(provenance: Provenance, state: string, failure?: unknown): void {
+    writeJsonAtomic(join(this.out, "manifest.json"), {
+      session: this.sessionId,
+      config: this.study.config,
+      origins: this.study.origins,
+      config_path: this.study.configPath,
+      config_hash: this.study.hash,
+      provenance,
+      state,
+      ...(failure === undefined ? {} : { error: (failure as Error).message }),
+    });
+  }
+}

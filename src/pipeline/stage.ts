@@ -1,0 +1,114 @@
+// The one interface every pipeline stage implements, and the typed contexts they receive: a stage of
+// group "pre" or "post" sees the session, "prepare" a commit as well, "run" one run of that commit.
+import type { ResolvedStudy } from "../config/resolve.js";
+import type { Mirror } from "../git/repository.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { MeasuredRun, Meter } from "../measure/meter.js";
+import type { CommitInfo, StageGroup } from "./types.js";
+
+/** What a stage can do to the session besides its own work. */
+export interface SessionControl {
+  /** Stops the session once the current stage returns; every finished run is kept. */
+  abort(reason: string): void;
+  readonly aborted: boolean;
+  /** Aborted by the user (Ctrl-C) or by a stage; long waits should end early on it. */
+  readonly signal: AbortSignal;
+  /** A warning for the session's summary. */
+  warn(message: string): void;
+  /** A line of progress for a person (stderr when it is a terminal). */
+  log(message: string): void;
+}
+
+export interface SessionContext extends SessionControl {
+  readonly sessionId: string;
+  readonly study: ResolvedStudy;
+  /** The session directory (`out`). */
+  readonly out: string;
+  readonly ledger: Ledger;
+  /** The session's clone of the study's repository, where worktrees are registered. */
+  readonly mirror: Mirror;
+  /** Measures runs; started by the pre group, so present from there on. */
+  readonly meter: Meter;
+  /** Idle power per domain (W), set by the baseline stage; subtracted from every run. */
+  baselineW: Record<string, number>;
+  /** Every commit of the study, oldest first, with what this session did to it. */
+  readonly commits: readonly CommitState[];
+  /** Runs measured in this session, in order. */
+  readonly runs: readonly RunOutcome[];
+  /** Values stages leave for later stages (a custom stage's findings); free-form. */
+  readonly data: Map<string, unknown>;
+}
+
+/** A commit and what happened to it in this session. */
+export interface CommitState {
+  readonly commit: CommitInfo;
+  /** Its worktree, once checked out. */
+  worktree?: string;
+  /** Set when the commit will not be measured (its build failed, a stage skipped it). */
+  skipped?: string;
+  /** Measured runs the study still wants for it. */
+  remaining: number;
+}
+
+export interface CommitContext extends SessionContext {
+  readonly state: CommitState;
+  readonly commit: CommitInfo;
+  /** The log of this commit's prepare stages (build and setup output). */
+  readonly logPath: string;
+  /** Leaves this commit out of the session, with the reason reported. */
+  skip(reason: string): void;
+}
+
+/** A run's place in the study. */
+export interface RunSlot {
+  commit: CommitInfo;
+  warmup: boolean;
+  /** Measured runs: 0-based across sessions; warmups: 0-based within their visit. */
+  repetition: number;
+  /** The pass over the commits this run belongs to (interleaved and shuffled orders). */
+  cycle: number;
+}
+
+export interface RunOutcome {
+  slot: RunSlot;
+  /** The ledger's id of the run. */
+  id: number;
+  result: MeasuredRun;
+}
+
+export interface RunContext extends CommitContext {
+  readonly slot: RunSlot;
+  /** Set by the measure stage; stages after it can read it. */
+  result?: MeasuredRun;
+  /** Keeps a measured run: the ledger, runs.arrow and the hooks; returns its ledger id. */
+  record(result: MeasuredRun): number;
+}
+
+export interface ContextOf {
+  pre: SessionContext;
+  prepare: CommitContext;
+  run: RunContext;
+  post: SessionContext;
+}
+
+export interface Stage<G extends StageGroup = StageGroup> {
+  /** Unique in the pipeline; the ledger records executions under it. */
+  readonly name: string;
+  readonly group: G;
+  execute(context: ContextOf[G]): Promise<void> | void;
+}
+
+/**
+ * A failure a stage expects and explains (a build that exits non-zero): the session records it and
+ * goes on (a prepare stage's commit is skipped); any other error fails the stage the same way, but
+ * its message is what the error said.
+ */
+export class StageFailure extends Error {
+  constructor(
+    message: string,
+    readonly logPath?: string,
+  ) {
+    super(message);
+    this.name = "StageFailure";
+  }
+}

@@ -1,0 +1,73 @@
+// The result of `emp run` (printed with --json, written as summary.json): per commit, the statistics
+// of the net energy of every measured run under the study's config, all sessions together.
+import type { LedgerRunRow } from "../ledger/ledger.js";
+import { summarize } from "../stats/summary.js";
+import type { CommitInfo } from "./types.js";
+
+export interface CommitDomainSummary {
+  net_median_j: number;
+  net_mean_j: number;
+  /** 95% bootstrap interval of the mean net energy. */
+  ci95_j: [number, number];
+  /** Median duration of the runs, s. */
+  median_s: number;
+  raw_median_j: number;
+  cv: number | null;
+}
+
+export interface CommitSummary {
+  commit: string;
+  short: string;
+  subject: string;
+  runs: number;
+  domains: Record<string, CommitDomainSummary>;
+}
+
+export interface SkippedCommit {
+  commit: string;
+  reason: string;
+  log: string | null;
+}
+
+export interface StudySummary {
+  out: string;
+  config_hash: string;
+  estimated: boolean;
+  commits: CommitSummary[];
+  skipped: SkippedCommit[];
+  /** Runs of this session whose command exited non-zero, was killed or timed out. */
+  failed_runs: number;
+  /** Run and post stages of this session that failed (each also a warning). */
+  failed_stages: number;
+  warnings: string[];
+  /** Set when the session stopped early (Ctrl-C, a stage's abort); `emp resume` continues it. */
+  interrupted: boolean;
+}
+
+/** Statistics per commit over its measured runs (warmups left out), commits in study order. */
+export function summarizeCommits(
+  commits: readonly CommitInfo[],
+  runs: readonly LedgerRunRow[],
+): CommitSummary[] {
+  return commits.map((commit) => {
+    const mine = runs.filter((r) => r.commit === commit.sha && !r.warmup);
+    const domains: Record<string, CommitDomainSummary> = {};
+    const names = [...new Set(mine.flatMap((r) => Object.keys(r.energy)))].sort();
+    const durationsS = mine.map((r) => Number(r.endNs - r.startNs) / 1e9);
+    for (const domain of names) {
+      const net = mine.map((r) => r.energy[domain]?.netJ ?? Number.NaN).filter(Number.isFinite);
+      const raw = mine.map((r) => r.energy[domain]?.rawJ ?? Number.NaN).filter(Number.isFinite);
+      if (net.length === 0) continue;
+      const n = summarize(net);
+      domains[domain] = {
+        net_median_j: n.median,
+        net_mean_j: n.mean,
+        ci95_j: [n.ci[0], n.ci[1]],
+        median_s: summarize(durationsS).median,
+        raw_median_j: summarize(raw).median,
+        cv: n.cv,
+      };
+    }
+    return { commit: commit.sha, short: commit.short, subject: commit.subject, runs: mine.length, domains };
+  });
+}

@@ -1,0 +1,79 @@
+// The order of runs across commits: interleaved cycles, seeded shuffles, grouped visits, batches,
+// warmups per visit, and a resumed study doing only what is left.
+import { describe, expect, it } from "vitest";
+import { planRuns } from "../src/pipeline/plan.js";
+import type { CommitInfo } from "../src/pipeline/types.js";
+
+function commit(sha: string): CommitInfo {
+  return { sha, short: sha, subject: sha, author: "a", date: "2026-01-01T00:00:00Z" };
+}
+const [A, B, C] = [commit("a"), commit("b"), commit("c")] as [CommitInfo, CommitInfo, CommitInfo];
+const fresh = [A, B, C].map((c) => ({ commit: c, done: 0 }));
+const compact = (slots: ReturnType<typeof planRuns>) =>
+  slots.map((s) => `${s.commit.sha}${s.warmup ? "w" : ""}${s.repetition}`).join(" ");
+
+describe("planRuns", () => {
+  it("interleaves: every commit once per cycle", () => {
+    const slots = planRuns(fresh, { repeat: 2, warmup: 0, batchSize: 1, order: "interleaved", seed: 1 });
+    expect(compact(slots)).toBe("a0 b0 c0 a1 b1 c1");
+    expect(slots.map((s) => s.cycle)).toEqual([0, 0, 0, 1, 1, 1]);
+  });
+
+  it("puts the warmups at the start of every visit, and batches measured runs per visit", () => {
+    const slots = planRuns(fresh.slice(0, 2), {
+      repeat: 3,
+      warmup: 1,
+      batchSize: 2,
+      order: "interleaved",
+      seed: 1,
+    });
+    expect(compact(slots)).toBe("aw0 a0 a1 bw0 b0 b1 aw0 a2 bw0 b2");
+  });
+
+  it("groups: all of a commit's runs, then the next", () => {
+    const slots = planRuns(fresh, { repeat: 2, warmup: 1, batchSize: 1, order: "grouped", seed: 1 });
+    expect(compact(slots)).toBe("aw0 a0 a1 bw0 b0 b1 cw0 c0 c1");
+  });
+
+  it("shuffles each cycle with the seed: the same seed gives the same order, another seed another", () => {
+    const options = { repeat: 8, warmup: 0, batchSize: 1, order: "shuffled" as const, seed: 42 };
+    const one = compact(planRuns(fresh, options));
+    expect(compact(planRuns(fresh, options))).toBe(one);
+    expect(compact(planRuns(fresh, { ...options, seed: 43 }))).not.toBe(one);
+    const slots = planRuns(fresh, options);
+    // Still every commit once per cycle, and 8 runs each.
+    for (let cycle = 0; cycle < 8; cycle++) {
+      expect(
+        slots
+          .filter((s) => s.cycle === cycle)
+          .map((s) => s.commit.sha)
+          .sort(),
+      ).toEqual(["a", "b", "c"]);
+    }
+    expect(new Set(slots.slice(0, 3).map((s) => s.commit.sha)).size).toBe(3);
+    const orders = new Set(
+      Array.from({ length: 8 }, (_, k) =>
+        slots
+          .slice(3 * k, 3 * k + 3)
+          .map((s) => s.commit.sha)
+          .join(""),
+      ),
+    );
+    expect(orders.size).toBeGreaterThan(1);
+  });
+
+  it("does only what is left: repetitions continue from the runs already done", () => {
+    const slots = planRuns(
+      [
+        { commit: A, done: 2 },
+        { commit: B, done: 0 },
+        { commit: C, done: 3 },
+      ],
+      { repeat: 3, warmup: 0, batchSize: 1, order: "interleaved", seed: 1 },
+    );
+    expect(compact(slots)).toBe("a2 b0 b1 b2");
+    expect(
+      planRuns([{ commit: A, done: 5 }], { repeat: 3, warmup: 1, batchSize: 1, order: "grouped", seed: 1 }),
+    ).toEqual([]);
+  });
+});

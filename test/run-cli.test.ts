@@ -1,0 +1,318 @@
+// `emp run` over a real git history against a powercap fixture: three commits whose benchmark holds
+// the fixture's busy flag for 0.2, 0.4 and 0.2 s (25 W busy, 5 W idle) must come out near 4, 8 and
+// 4 J net, built once each, without touching the user's repository. A second run does nothing,
+// Ctrl-C then `emp resume` ends with exactly the configured runs, a custom stage runs in its group,
+// and a commit whose build fails is skipped and reported.
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { tableFromIPC } from "apache-arrow";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EnergyWriter, powercapZone } from "./fixtures/energy.js";
+import { FixtureTree, writeCpuTopology } from "./fixtures/tree.js";
+import { buildCli, runEmp } from "./helpers/emp-cli.js";
+
+const main = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+let scratch: string;
+let tree: FixtureTree;
+let writer: EnergyWriter;
+let flag: string;
+
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: "emp test",
+  GIT_AUTHOR_EMAIL: "emp@example.com",
+  GIT_COMMITTER_NAME: "emp test",
+  GIT_COMMITTER_EMAIL: "emp@example.com",
+};
+
+function git(repo: string, ...args: string[]): string {
+  return execFileSync("git", ["-c", "commit.gpgsign=false", ...args], {
+    cwd: repo,
+    env: { ...process.env, ...GIT_ENV },
+    encoding: "utf8",
+  }).trim();
+}
+
+/** A repository whose commits' bench.sh hold the busy flag for the given seconds each. */
+function benchRepo(name: string, holdS: readonly number[], broken: readonly number[] = []): string {
+  const repo = join(scratch, name);
+  mkdirSync(repo);
+  git(repo, "init", "-q", "-b", "main");
+  holdS.forEach((seconds, i) => {
+    writeFileSync(join(repo, "bench.sh"), `touch "$EMP_FLAG"; sleep ${seconds}; rm -f "$EMP_FLAG"\n`);
+    if (broken.includes(i)) writeFileSync(join(repo, "BROKEN"), "this commit does not build\n");
+    else rmSync(join(repo, "BROKEN"), { force: true });
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "--allow-empty", "-m", `bench holds the flag ${seconds} s`);
+  });
+  // Something uncommitted, which must survive untouched.
+  writeFileSync(join(repo, "notes.txt"), "work in progress\n");
+  return repo;
+}
+
+function repoState(repo: string) {
+  return {
+    head: git(repo, "rev-parse", "HEAD"),
+    branch: git(repo, "symbolic-ref", "HEAD"),
+    status: git(repo, "status", "--porcelain"),
+    index: readFileSync(join(repo, ".git", "index")).toString("base64"),
+    worktrees: git(repo, "worktree", "list", "--porcelain"),
+  };
+}
+
+interface StudyOptions {
+  repo: string;
+  builds: string;
+  repeat?: number;
+  extra?: string;
+}
+
+function writeStudy(name: string, o: StudyOptions): string {
+  const path = join(scratch, `${name}.yaml`);
+  writeFileSync(
+    path,
+    [
+      `repo: ${o.repo}`,
+      "commits: { last: 3 }",
+      // Counts builds outside the worktree; fails on a commit that has the BROKEN file.
+      `build: "echo $(git rev-parse HEAD) >> ${o.builds} && test ! -f BROKEN"`,
+      'command: "sh bench.sh"',
+      `repeat: ${o.repeat ?? 3}`,
+      "warmup: 0",
+      "baseline: 1",
+      "sample_hz: 1000",
+      `env: { EMP_FLAG: "${flag}" }`,
+      `out: ${join(scratch, `${name}-out`)}`,
+      o.extra ?? "",
+    ].join("\n"),
+  );
+  return path;
+}
+
+function runsTable(out: string) {
+  return tableFromIPC(readFileSync(join(out, "runs.arrow")));
+}
+
+function measuredPerCommit(out: string): Map<string, number> {
+  const table = runsTable(out);
+  const counts = new Map<string, number>();
+  for (let i = 0; i < table.numRows; i++) {
+    if (table.getChild("warmup")?.get(i)) continue;
+    const commit = table.getChild("commit")?.get(i) as string;
+    counts.set(commit, (counts.get(commit) ?? 0) + 1);
+  }
+  return counts;
+}
+
+const fixtureEnv = () => ({ EMP_SYSFS_ROOT: tree.root });
+
+beforeAll(async () => {
+  buildCli();
+  scratch = mkdtempSync(join(tmpdir(), "emp-run-"));
+  tree = FixtureTree.create();
+  writeCpuTopology(tree, 1, 2);
+  const range = 262_143_328_850;
+  const energy = powercapZone(tree, { id: "intel-rapl:0", name: "package-0", maxEnergyRangeUj: range });
+  flag = tree.path("busy.flag");
+  writer = await EnergyWriter.start(tree, [
+    { format: "text", path: energy, unitJ: 1e-6, wrap: range + 1, idleW: 5, busyW: 25, flagPath: flag },
+  ]);
+});
+afterAll(async () => {
+  await writer?.stop();
+  tree?.remove();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("emp run over three commits", () => {
+  let repo: string;
+  let builds: string;
+  let config: string;
+  let out: string;
+  let before: ReturnType<typeof repoState>;
+
+  beforeAll(() => {
+    repo = benchRepo("project", [0.2, 0.4, 0.2]);
+    builds = join(scratch, "project-builds.txt");
+    config = writeStudy("project", { repo, builds });
+    out = join(scratch, "project-out");
+    before = repoState(repo);
+  });
+
+  it("measures about 4, 8 and 4 J net, one build per commit, the user's repository untouched", () => {
+    const result = runEmp(["run", config, "--json"], fixtureEnv());
+    expect(result.status, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.out).toBe(out);
+    expect(summary.estimated).toBe(false);
+    expect(summary.skipped).toEqual([]);
+    const commits = git(repo, "rev-list", "--reverse", "HEAD").split("\n");
+    expect(summary.commits.map((c: { commit: string }) => c.commit)).toEqual(commits);
+    const expectedJ = [4, 8, 4];
+    console.log(
+      "emp run net medians (J):",
+      summary.commits.map((c: { domains: Record<string, { net_median_j: number }> }) =>
+        c.domains["package-0"]?.net_median_j.toFixed(4),
+      ),
+    );
+    summary.commits.forEach(
+      (
+        c: {
+          runs: number;
+          domains: Record<string, { net_median_j: number; median_s: number; ci95_j: number[] }>;
+        },
+        i: number,
+      ) => {
+        expect(c.runs).toBe(3);
+        const d = c.domains["package-0"];
+        expect(d, JSON.stringify(c)).toBeDefined();
+        expect(Math.abs((d?.net_median_j ?? 0) - (expectedJ[i] ?? 0)) / (expectedJ[i] ?? 1)).toBeLessThan(
+          0.06,
+        );
+        expect(d?.ci95_j).toHaveLength(2);
+        expect(d?.median_s).toBeGreaterThan(expectedJ[i] === 8 ? 0.4 : 0.2);
+      },
+    );
+    expect(readFileSync(builds, "utf8").trim().split("\n").sort()).toEqual([...commits].sort());
+    expect(repoState(repo)).toEqual(before);
+    expect(existsSync(join(repo, "notes.txt"))).toBe(true);
+
+    const table = runsTable(out);
+    expect(table.numRows).toBe(9);
+    expect(new Set(table.getChild("commit")?.toArray())).toEqual(new Set(commits));
+    // Interleaved: the first three runs are one of each commit.
+    expect(new Set([0, 1, 2].map((i) => table.getChild("commit")?.get(i))).size).toBe(3);
+    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+    expect(manifest.state).toBe("complete");
+    expect(manifest.origins.repeat).toBe("file");
+    expect(manifest.origins.jobs).toBe("default");
+  });
+
+  it("measures and builds nothing the second time", () => {
+    const result = runEmp(["run", config, "--json"], fixtureEnv());
+    expect(result.status, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.commits.map((c: { runs: number }) => c.runs)).toEqual([3, 3, 3]);
+    expect(readFileSync(builds, "utf8").trim().split("\n")).toHaveLength(3);
+    expect(runsTable(out).numRows).toBe(9);
+    expect(repoState(repo)).toEqual(before);
+    const history = runEmp(["history", out, "--json"]);
+    expect(history.status, history.stderr).toBe(0);
+    const sessions = JSON.parse(history.stdout).sessions;
+    expect(sessions).toHaveLength(2);
+    expect(sessions.every((s: { state: string }) => s.state === "complete")).toBe(true);
+  });
+});
+
+describe("emp run interrupted, then emp resume", () => {
+  it("ends with exactly the configured runs per commit", async () => {
+    const repo = benchRepo("resumed", [0.2, 0.4, 0.2]);
+    const config = writeStudy("resumed", { repo, builds: join(scratch, "resumed-builds.txt"), repeat: 3 });
+    const out = join(scratch, "resumed-out");
+    const child = spawn(process.execPath, [main, "run", config, "--json"], {
+      env: { ...process.env, ...fixtureEnv() },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    const runsFile = join(out, "runs.arrow");
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (existsSync(runsFile) && runsTable(out).numRows >= 4) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 100)); // a run is under way
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(130);
+    const interrupted = JSON.parse(stdout);
+    expect(interrupted.interrupted).toBe(true);
+    const partial = [...measuredPerCommit(out).values()].reduce((a, b) => a + b, 0);
+    expect(partial).toBeGreaterThanOrEqual(4);
+    expect(partial).toBeLessThan(9);
+
+    const resumed = runEmp(["resume", out, "--json"], fixtureEnv());
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const summary = JSON.parse(resumed.stdout);
+    expect(summary.interrupted).toBe(false);
+    expect(summary.commits.map((c: { runs: number }) => c.runs)).toEqual([3, 3, 3]);
+    expect([...measuredPerCommit(out).values()]).toEqual([3, 3, 3]);
+    // Each commit's repetitions are 0, 1, 2 exactly once.
+    const table = runsTable(out);
+    const keys = new Set<string>();
+    for (let i = 0; i < table.numRows; i++)
+      keys.add(`${table.getChild("commit")?.get(i)}:${table.getChild("index")?.get(i)}`);
+    expect(keys.size).toBe(9);
+    const history = JSON.parse(runEmp(["history", out, "--json"]).stdout);
+    expect(history.sessions.map((s: { state: string }) => s.state).sort()).toEqual([
+      "complete",
+      "interrupted",
+    ]);
+  });
+});
+
+describe("emp run with a custom stage and a broken build", () => {
+  it("runs the stage in its group and skips the commit that does not build, with its log", () => {
+    const repo = benchRepo("broken", [0.2, 0.2, 0.2], [1]);
+    const notes = join(scratch, "stage-notes.txt");
+    const stageFile = join(scratch, "note-stage.mjs");
+    writeFileSync(
+      stageFile,
+      [
+        'import { appendFileSync } from "node:fs";',
+        "export default (options) => ({",
+        '  name: "note-energy",',
+        "  execute(context) {",
+        '    const j = context.result?.energy["package-0"]?.netJ;',
+        '    appendFileSync(options.file, [context.commit.short, context.slot.repetition, j].join(" ") + "\\n");',
+        "  },",
+        "});",
+      ].join("\n"),
+    );
+    const config = writeStudy("broken", {
+      repo,
+      builds: join(scratch, "broken-builds.txt"),
+      repeat: 2,
+      extra: `stages: [{ module: ${stageFile}, group: run, options: { file: ${notes} } }]`,
+    });
+    const result = runEmp(["run", config, "--json"], fixtureEnv());
+    expect(result.status, result.stderr).toBe(1); // a skipped commit is a failure to report
+    const summary = JSON.parse(result.stdout);
+    const commits = git(repo, "rev-list", "--reverse", "HEAD").split("\n");
+    expect(summary.skipped).toHaveLength(1);
+    expect(summary.skipped[0].commit).toBe(commits[1]);
+    expect(summary.skipped[0].reason).toMatch(/build exited with 1/);
+    expect(readFileSync(summary.skipped[0].log, "utf8")).toContain("test ! -f BROKEN");
+    expect(summary.commits.map((c: { runs: number }) => c.runs)).toEqual([2, 0, 2]);
+    // The stage ran after each measured run and saw its energy (about 4 J).
+    const lines = readFileSync(notes, "utf8").trim().split("\n");
+    expect(lines).toHaveLength(4);
+    for (const line of lines) {
+      const j = Number(line.split(" ")[2]);
+      expect(Math.abs(j - 4) / 4).toBeLessThan(0.1);
+    }
+    const history = JSON.parse(runEmp(["history", join(scratch, "broken-out"), "--json"]).stdout);
+    expect(JSON.stringify(history.failures)).toMatch(/build/);
+  });
+
+  it("refuses a malformed stage module with exit 2, naming it", () => {
+    const repo = benchRepo("malformed", [0.2, 0.2, 0.2]);
+    const stageFile = join(scratch, "bad-stage.mjs");
+    writeFileSync(stageFile, "export default 42;\n");
+    const config = writeStudy("malformed", {
+      repo,
+      builds: join(scratch, "malformed-builds.txt"),
+      extra: `stages: [{ module: ${stageFile}, group: run }]`,
+    });
+    const result = runEmp(["run", config], fixtureEnv());
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(stageFile);
+    expect(result.stderr).toMatch(/default export is not a function/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(scratch, "malformed-builds.txt"))).toBe(false);
+  });
+});

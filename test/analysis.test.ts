@@ -198,6 +198,18 @@ describe("change points", () => {
     for (const c of found) expect(c.pAdjusted).toBeLessThan(0.05);
   });
 
+  it("finds a change that is undone two commits later (4, 8, 4 J, six runs each)", () => {
+    // Every split in two mixes the 8 J commit with a 4 J one; the stretch {1} against {0, 2} is
+    // 6 runs against 12, completely separated: exact p = 2 / C(18, 6), times 3 stretches scanned.
+    const found = changePoints(
+      [4, 8, 4].map((l, i) => noisy(l, i).slice(0, 6)),
+      { alpha: 0.05 },
+    );
+    expect(found.map((c) => c.index)).toEqual([1, 2]);
+    expect(found[0]?.pValue).toBeCloseTo(2 / 18564, 12);
+    expect(found[0]?.pAdjusted).toBeCloseTo((3 * 2) / 18564, 12);
+  });
+
   it("a history without a shift has no change point", () => {
     expect(changePoints([4, 4, 4, 4, 4].map(noisy), { alpha: 0.05 })).toEqual([]);
   });

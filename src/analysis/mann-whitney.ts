@@ -48,18 +48,31 @@ export function mannWhitneyU(x: readonly number[], y: readonly number[]): MannWh
   let rankSumX = 0;
   for (let i = 0; i < n; i++) rankSumX += ranks[i] as number;
   const u = rankSumX - (n * (n + 1)) / 2;
+  return { u, ...uPValue(u, n, m, ties) };
+}
 
+/**
+ * The two-sided p-value of U for samples of n and m values whose pooled values have tie groups of
+ * sizes `ties`: exact without ties when both samples are under EXACT_MAX_SIZE, otherwise the
+ * normal approximation with tie and continuity corrections. Exposed for scans that rank a pool once
+ * and take U of many splits from rank sums (the change-point search).
+ */
+export function uPValue(
+  u: number,
+  n: number,
+  m: number,
+  ties: readonly number[],
+): Pick<MannWhitneyResult, "pValue" | "method"> {
   if (ties.length === 0 && n < EXACT_MAX_SIZE && m < EXACT_MAX_SIZE) {
-    return { u, pValue: exactPValue(u, n, m), method: "exact" };
+    return { pValue: exactPValue(u, n, m), method: "exact" };
   }
   const total = n + m;
   const tieTerm = ties.reduce((sum, t) => sum + (t * t * t - t), 0) / (total * (total - 1));
   const sigma = Math.sqrt(((n * m) / 12) * (total + 1 - tieTerm));
-  if (sigma === 0) return { u, pValue: 1, method: "normal" };
+  if (sigma === 0) return { pValue: 1, method: "normal" };
   const centred = u - (n * m) / 2;
   const z = (centred - 0.5 * Math.sign(centred)) / sigma;
-  const pValue = Math.min(1, 2 * normalCdf(-Math.abs(z)));
-  return { u, pValue, method: "normal" };
+  return { pValue: Math.min(1, 2 * normalCdf(-Math.abs(z))), method: "normal" };
 }
 
 /** Two-sided exact p-value, as R's wilcox.test: twice the smaller tail at the observed U, capped at 1. */

@@ -316,3 +316,57 @@ describe("emp run with a custom stage and a broken build", () => {
     expect(existsSync(join(scratch, "malformed-builds.txt"))).toBe(false);
   });
 });
+
+describe("emp report and emp plot on an emp run study (fixture power)", () => {
+  // Eight runs per commit: with three, even completely separated runs give p = 2 / C(6, 3) = 0.1.
+  let out: string;
+  let commits: string[];
+
+  beforeAll(() => {
+    const repo = benchRepo("reported", [0.2, 0.4, 0.2]);
+    commits = git(repo, "rev-list", "--reverse", "HEAD").split("\n");
+    const config = writeStudy("reported", { repo, builds: join(scratch, "reported-builds.txt"), repeat: 8 });
+    out = join(scratch, "reported-out");
+    const result = runEmp(["run", config], fixtureEnv());
+    expect(result.status, result.stderr).toBe(0);
+  });
+
+  it("reports first -> middle about +100 % and middle -> last about -50 %, both significant", () => {
+    const result = runEmp(["report", out, "--json"]);
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.order).toBe("git");
+    expect(report.groups.map((g: { id: string }) => g.id)).toEqual(commits);
+    const [up, down] = report.comparisons;
+    console.log(
+      "emp report on emp run (fixture power):",
+      report.comparisons.map(
+        (c: { change_pct: number; p_value: number; p_adjusted: number }) =>
+          `${c.change_pct.toFixed(1)} % (p ${c.p_value.toExponential(2)}, adjusted ${c.p_adjusted.toExponential(2)})`,
+      ),
+    );
+    expect(up.from).toBe(commits[0]);
+    expect(up.to).toBe(commits[1]);
+    expect(up.change_pct).toBeGreaterThan(85);
+    expect(up.change_pct).toBeLessThan(115);
+    expect(up.significant).toBe(true);
+    expect(up.verdict).toBe("regression");
+    expect(down.change_pct).toBeGreaterThan(-57);
+    expect(down.change_pct).toBeLessThan(-43);
+    expect(down.significant).toBe(true);
+    expect(down.verdict).toBe("improvement");
+    expect(report.change_points.map((c: { at: string }) => c.at)).toEqual([commits[1], commits[2]]);
+  });
+
+  it("plots the session's power trace from its samples, with the fixture's 5 W idle as the baseline", () => {
+    const file = join(scratch, "reported-trace.svg");
+    const result = runEmp(["plot", out, "-o", file, "--kind", "trace"]);
+    expect(result.status, result.stderr).toBe(0);
+    const svg = readFileSync(file, "utf8");
+    expect(svg).toMatch(/role-mark trace0_power_marks/);
+    // The baseline rule is the idle power the fixture writes.
+    const baseline = /baseline W: ([\d.]+)/.exec(svg);
+    expect(Number(baseline?.[1])).toBeGreaterThan(4.5);
+    expect(Number(baseline?.[1])).toBeLessThan(5.5);
+  });
+});

@@ -180,6 +180,19 @@ describe("emp report on a 3-commit study whose middle commit doubles the energy"
 });
 
 describe("emp report on labelled emp measure sessions", () => {
+  it("says so when the energy was estimated rather than measured", () => {
+    const dir = join(scratch, "estimated");
+    const runs = Array.from({ length: 4 }, (_, i) => ({
+      label: "est",
+      netJ: { "package-0": 1 + i / 100, "dram-0": 0.1 },
+    }));
+    writeResults(dir, [{ id: "session-est", runs }], "session", { emp_version: "fixture", estimated: true });
+    const report = buildReport(loadResults([dir, labelDirs[0] as string]), defaults);
+    expect(report.estimated).toBe(true);
+    expect(formatReport(report)).toMatch(/\[ESTIMATED/);
+    expect(buildReport(loadResults(labelDirs), defaults).estimated).toBe(false);
+  });
+
   it("compares every label with the first by default", () => {
     const report = buildReport(loadResults(labelDirs), defaults);
     expect(report.mode).toBe("labels");

@@ -98,6 +98,8 @@ export interface ReportChangePoint {
 export interface Report {
   /** `commits` when every run names a commit, else `labels`. */
   mode: "commits" | "labels";
+  /** Some of the energy came from the labelled estimate, not a sensor: read differences with care. */
+  estimated: boolean;
   /** How the commits were ordered: the repository's history, or as first seen (no repo.git). */
   order: "git" | "appearance" | null;
   energy: EnergyKind;
@@ -172,6 +174,7 @@ export function buildReport(results: LoadedResults, options: ReportOptions): Rep
   const change_points = mode === "commits" ? findChangePoints(groups, domains, options) : [];
   return {
     mode,
+    estimated: results.dirs.some((d) => d.estimated),
     order,
     energy: options.energy,
     alpha: options.alpha,

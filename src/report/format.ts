@@ -27,6 +27,8 @@ export function formatReport(report: Report): string {
     `${report.groups.length} ${what}, ${report.energy} energy per run; significant: Mann-Whitney p after ` +
       `${correction} correction < ${report.alpha}`,
   );
+  if (report.estimated)
+    lines.push("[ESTIMATED: energy modelled from CPU time where no sensor could be read, not measured]");
   const name = new Map(report.groups.map((g) => [g.id, g.short]));
   for (const domain of report.domains) {
     lines.push("", `${domain}`);

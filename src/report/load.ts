@@ -40,6 +40,8 @@ export interface ResultsDir {
   samples: Map<string, string>;
   /** The study's bare mirror of the measured repository, where there is one. */
   repoGit: string | null;
+  /** The energy came from the labelled estimate, not a sensor (runs.arrow's provenance says). */
+  estimated: boolean;
 }
 
 export interface LoadedResults {
@@ -77,7 +79,7 @@ export function loadResults(dirs: readonly string[]): LoadedResults {
     const dirRows = tableRows(table, dir);
     for (const domain of tableDomains(table)) if (!domains.includes(domain)) domains.push(domain);
     rows.push(...dirRows);
-    loaded.push(describeDir(dir, path, dirRows));
+    loaded.push({ ...describeDir(dir, path, dirRows), estimated: wasEstimated(table) });
   }
   return { dirs: loaded, rows, domains };
 }
@@ -155,7 +157,19 @@ function tableRows(table: Table, dir: string): RunRow[] {
   }));
 }
 
-function describeDir(dir: string, path: string, rows: readonly RunRow[]): ResultsDir {
+/** Whether the provenance in the table's metadata marks its energy as estimated. */
+function wasEstimated(table: Table): boolean {
+  try {
+    const provenance = JSON.parse(table.schema.metadata.get("emp.provenance") ?? "null") as {
+      estimated?: unknown;
+    } | null;
+    return provenance?.estimated === true;
+  } catch {
+    return false; // no readable provenance: nothing says it was estimated
+  }
+}
+
+function describeDir(dir: string, path: string, rows: readonly RunRow[]): Omit<ResultsDir, "estimated"> {
   const samples = new Map<string, string>();
   const sessions = [...new Set(rows.map((r) => r.session))];
   const study = existsSync(join(path, "samples")) && statSync(join(path, "samples")).isDirectory();

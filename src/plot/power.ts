@@ -1,11 +1,9 @@
-// Power over time from a session's samples: the energy counters (or power gauges) of samples.arrow
-// turned into cumulative joules by EnergySeries (wraps corrected), then differenced over time bins.
-import { readFileSync } from "node:fs";
-import { type RecordBatch, type Table, tableFromIPC } from "apache-arrow";
+import type { RecordBatch, Table } from "apache-arrow";
 import { energyAtJ } from "../energy/interpolate.js";
 import { EnergySeries } from "../energy/series.js";
 import { EmpError } from "../errors.js";
 import type { SamplerChannelInfo, SourceKind } from "../native.js";
+import { readArrowTable } from "../results/read.js";
 import { TickBatch } from "../sampling/sampler.js";
 
 export interface PowerPoint {
@@ -46,7 +44,10 @@ export function readPowerTrace(
   session: string,
   options: { domains?: readonly string[]; maxPoints?: number } = {},
 ): PowerTrace {
-  const table = readSamples(path);
+  const table = readArrowTable(
+    path,
+    "a crash mid-write can leave it torn; emp's recoverSamples repairs it from its journal",
+  );
   const channels = channelsOf(table);
   const series = EnergySeries.forChannels(channels).filter(
     (s) =>
@@ -98,18 +99,6 @@ export function readPowerTrace(
     phases,
     domains: [...new Set(series.map((s) => s.domain))],
   };
-}
-
-function readSamples(path: string): Table {
-  try {
-    return tableFromIPC(readFileSync(path));
-  } catch (error) {
-    throw new EmpError("E_IO", `${path} is not a readable Arrow file: ${(error as Error).message}`, {
-      path,
-      cause: error,
-      suggestion: "a crash mid-write can leave it torn; emp's recoverSamples repairs it from its journal",
-    });
-  }
 }
 
 /** The sampler's channels as samples.arrow's field metadata records them. */

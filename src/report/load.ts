@@ -1,9 +1,10 @@
 // Results directories read back for report and plot: the runs of `emp measure` sessions and `emp run`
 // studies (runs.arrow), where each session's samples are, and the study's bare mirror of its repository.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { type Table, tableFromIPC } from "apache-arrow";
+import type { Table } from "apache-arrow";
 import { EmpError, UsageError } from "../errors.js";
+import { readArrowTable } from "../results/read.js";
 
 /** Which energy of a run to analyse: idle baseline subtracted (net) or as the counters read it (raw). */
 export type EnergyKind = "net" | "raw";
@@ -75,25 +76,13 @@ export function loadResults(dirs: readonly string[]): LoadedResults {
         path: runsPath,
       });
     }
-    const table = readTable(runsPath);
+    const table = readArrowTable(runsPath, "the file is damaged or was not written by emp; measure again");
     const dirRows = tableRows(table, dir);
     for (const domain of tableDomains(table)) if (!domains.includes(domain)) domains.push(domain);
     rows.push(...dirRows);
     loaded.push({ ...describeDir(dir, path, dirRows), estimated: wasEstimated(table) });
   }
   return { dirs: loaded, rows, domains };
-}
-
-function readTable(path: string): Table {
-  try {
-    return tableFromIPC(readFileSync(path));
-  } catch (error) {
-    throw new EmpError("E_IO", `${path} is not a readable Arrow file: ${(error as Error).message}`, {
-      path,
-      cause: error,
-      suggestion: "the file is damaged or was not written by emp; measure again",
-    });
-  }
 }
 
 /** Domains from the `<domain>_net_j` columns, named by their field metadata. */

@@ -57,7 +57,10 @@ export interface SamplerOptions {
   sampleHz: number;
   /** Ring capacity in ticks, rounded up to a power of two (default 65536). */
   ringTicks?: number;
-  /** Spin this long before each deadline instead of sleeping (default 20000 ns). */
+  /**
+   * Most ns spun before a deadline (default 50000). The thread sleeps until a margin before each
+   * deadline and spins the rest; the margin follows the low quartile of the wake-up latency seen.
+   */
   spinNs?: number;
   sources: SourceSpec[];
 }
@@ -81,6 +84,8 @@ export interface SamplerStats {
   dropped: number;
   /** Deadlines skipped because the thread ran more than one period late. */
   missed: number;
+  /** How long before a deadline the thread now asks to be woken (its learned wake-up latency). */
+  wakeMarginNs: number;
   /** Ticks in the ring not yet drained. */
   pending: number;
   ringTicks: number;

@@ -335,6 +335,19 @@ describe("SamplesWriter layout", () => {
     expect(column<number | null>(table, "run").slice(298, 302)).toEqual([0, 0, 1, 1]);
   });
 
+  it("keeps a default batch within 4 MiB when rows are wide", () => {
+    // 100 uint64 channels: 822 bytes a row, so 5102 rows a batch instead of 65536.
+    const infos = Array.from({ length: 100 }, (_, i) => channel(`zone-${i}`));
+    const path = join(dir, "samples.arrow");
+    const writer = new SamplesWriter(path, infos, provenance);
+    for (let i = 0; i < 12; i++) writer.append(syntheticBatch(i * 500, 500, 100), "run", 0);
+    writer.close();
+    const reader = RecordBatchFileReader.from(readFileSync(path));
+    reader.open();
+    expect(reader.numRecordBatches).toBe(2);
+    expect(readFile(path).numRows).toBe(6000);
+  });
+
   it("widens the read mask past eight sources", () => {
     const infos = Array.from({ length: 10 }, (_, i) => channel(`zone-${i}`, { sourceIndex: i }));
     const writer = new SamplesWriter(join(dir, "samples.arrow"), infos, provenance);

@@ -2,7 +2,8 @@
 // so that a crash or Ctrl-C loses at most the run in progress.
 //
 // Drained batches (500 ticks every 50 ms at 10 kHz) are gathered into record batches of up to
-// `batchTicks` rows (default 65536) before they are written: each Arrow batch costs ~600 bytes of
+// `batchTicks` rows (default 65536, fewer for wide rows: 4 MiB a batch) before they are written:
+// each Arrow batch costs ~600 bytes of
 // headers and a footer entry, which at 1 kHz would outweigh the data. Columns are as narrow as
 // their values allow: lateness and read time as int32 ns, the read mask as wide as the source
 // count needs, and a counter that wraps at or below 2^32 (RAPL MSRs) as uint32.
@@ -179,7 +180,8 @@ const COPY_CHUNK_BYTES = 1 << 20;
 
 export interface SamplesWriterOptions {
   /**
-   * Rows gathered before a record batch is written (default 65536). Larger batches spend less on
+   * Rows gathered before a record batch is written (default 65536, fewer where that would pass
+   * 4 MiB: many channels). Larger batches spend less on
    * headers; the rows gathered are in memory only until then, part of the run in progress that a
    * crash may lose anyway. 1 writes every append as its own batch.
    */
@@ -187,6 +189,14 @@ export interface SamplesWriterOptions {
 }
 
 export const DEFAULT_BATCH_TICKS = 65_536;
+/** Most bytes of rows gathered by default, so a machine with many channels keeps batches small. */
+const DEFAULT_BATCH_BYTES = 4 << 20;
+
+/** Bytes one row takes in samples.arrow: 22 of its own, then each channel's value. */
+function rowBytes(channels: readonly SamplerChannelInfo[]): number {
+  const own = 8 + 1 + 4 + 4 + 4 + maskBytes(channels);
+  return own + channels.reduce((n, c) => n + (channelStorage(c) === "uint32" ? 4 : 8), 0);
+}
 
 type ChannelColumn = BigUint64Array | BigInt64Array | Uint32Array;
 
@@ -374,7 +384,8 @@ export class SamplesWriter {
     this.journalPath = join(dirname(path), `.${basename(path)}.journal`);
     this.schema = samplesSchema(channels, provenance);
     this.channelCount = channels.length;
-    this.batchTicks = Math.max(1, Math.floor(options.batchTicks ?? DEFAULT_BATCH_TICKS));
+    const defaultTicks = Math.min(DEFAULT_BATCH_TICKS, Math.floor(DEFAULT_BATCH_BYTES / rowBytes(channels)));
+    this.batchTicks = Math.max(1, Math.floor(options.batchTicks ?? defaultTicks));
     this.storage = channels.map(channelStorage);
     this.maskWidth = maskBytes(channels);
     // Sized for what a batch holds; a larger single append grows it to that append's size.
@@ -410,7 +421,7 @@ export class SamplesWriter {
     const needed = this.rows.length + raw.ticks;
     if (needed > this.rows.capacity) {
       if (needed <= this.batchTicks) {
-        // Doubling up to batchTicks, so a writer at 1 kHz does not hold 65536 rows' worth of arrays.
+        // Doubling up to batchTicks, so a writer at 1 kHz does not hold a full batch's arrays.
         this.rows = this.rows.grown(Math.min(this.batchTicks, Math.max(needed, this.rows.capacity * 2)));
       } else {
         this.flushRows();

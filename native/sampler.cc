@@ -22,6 +22,12 @@ namespace {
 constexpr size_t kHeaderWords = sizeof(TickHeader) / sizeof(uint64_t);
 // Longest single sleep, so that Stop() is noticed promptly even at very low sample rates.
 constexpr int64_t kMaxSleepNs = 20'000'000;
+// The wake margin tracks this quantile of the wake-up overshoot (Robbins-Monro: step up by q when
+// woken later than the margin, down by 1 - q otherwise). The low quartile keeps the spin short
+// (about a quarter of the ticks spin at all) while most ticks start within a microsecond or two.
+constexpr int64_t kMarginUpNs = 100;    // q = 0.25 of a 400 ns step
+constexpr int64_t kMarginDownNs = 300;  // 1 - q of it
+constexpr int64_t kInitialMarginNs = 10'000;
 
 size_t CountChannels(const std::vector<ScheduledSource>& sources) {
   size_t n = 0;
@@ -75,14 +81,15 @@ SamplerStats Sampler::stats() const {
   stats.ticks = ticks_.load(std::memory_order_relaxed);
   stats.dropped = ring_.dropped();
   stats.missed = missed_.load(std::memory_order_relaxed);
+  stats.wake_margin_ns = wake_margin_ns_.load(std::memory_order_relaxed);
   for (size_t i = 0; i < sources_.size(); ++i) stats.read_errors.push_back(read_errors_[i].load());
   return stats;
 }
 
-void Sampler::SleepUntil(int64_t wake_ns) const noexcept {
+int64_t Sampler::SleepUntil(int64_t wake_ns) const noexcept {
   for (;;) {
     const int64_t now = MonotonicNowNs();
-    if (now >= wake_ns || stop_requested_.load(std::memory_order_relaxed)) return;
+    if (now >= wake_ns || stop_requested_.load(std::memory_order_relaxed)) return now;
     const int64_t until = (wake_ns - now > kMaxSleepNs) ? now + kMaxSleepNs : wake_ns;
     timespec ts{static_cast<time_t>(until / 1'000'000'000), static_cast<long>(until % 1'000'000'000)};
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
@@ -100,11 +107,20 @@ void Sampler::Run() noexcept {
   const int64_t t0 = MonotonicNowNs();
   started_ns_.store(t0, std::memory_order_release);
 
+  const int64_t max_margin = options_.spin_ns > 0 ? options_.spin_ns : 0;
+  int64_t margin = kInitialMarginNs < max_margin ? kInitialMarginNs : max_margin;
   for (uint64_t k = 0; !stop_requested_.load(std::memory_order_relaxed);) {
     const int64_t deadline = t0 + static_cast<int64_t>(k) * period_ns_;
-    SleepUntil(deadline - options_.spin_ns);
-    int64_t start = MonotonicNowNs();
-    while (start < deadline) start = MonotonicNowNs();
+    const int64_t wake = deadline - margin;
+    const int64_t before = MonotonicNowNs();
+    int64_t start = SleepUntil(wake);
+    if (before < wake) {
+      // Only a real sleep says how late this machine wakes a thread.
+      margin += (start > deadline) ? kMarginUpNs : -kMarginDownNs;
+      margin = margin < 0 ? 0 : (margin > max_margin ? max_margin : margin);
+      wake_margin_ns_.store(margin, std::memory_order_relaxed);
+    }
+    while (start < deadline && !stop_requested_.load(std::memory_order_relaxed)) start = MonotonicNowNs();
     if (stop_requested_.load(std::memory_order_relaxed)) break;
 
     uint64_t mask = 0;

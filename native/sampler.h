@@ -16,8 +16,10 @@ namespace emp {
 struct SamplerOptions {
   double sample_hz = 1000.0;
   size_t ring_ticks = 1 << 16;
-  // Sleep until this long before a deadline, then spin: trades a little CPU for lateness.
-  int64_t spin_ns = 20'000;
+  // Most the thread spins before a deadline. It sleeps until (deadline - margin) and spins the rest;
+  // the margin follows the low quartile of this machine's own wake-up latency, up to spin_ns, so a
+  // quick kernel costs little spin and a slow one (a VM) is not woken late.
+  int64_t spin_ns = 50'000;
 };
 
 // A source with the rate it is read at, as a divisor of the sampler's tick rate.
@@ -32,6 +34,7 @@ struct SamplerStats {
   uint64_t ticks = 0;                 // ticks the thread ran (pushed + dropped)
   uint64_t dropped = 0;               // ticks lost because the ring was full
   uint64_t missed = 0;                // deadlines skipped because the thread ran more than a period late
+  int64_t wake_margin_ns = 0;         // how long before a deadline the thread now asks to be woken
   std::vector<uint64_t> read_errors;  // per source
 };
 
@@ -58,7 +61,8 @@ class Sampler {
 
  private:
   void Run() noexcept;
-  void SleepUntil(int64_t deadline_ns) const noexcept;
+  // Returns the clock when it woke (or found the time already passed).
+  int64_t SleepUntil(int64_t wake_ns) const noexcept;
 
   SamplerOptions options_;
   std::vector<ScheduledSource> sources_;
@@ -70,6 +74,7 @@ class Sampler {
   std::atomic<bool> stop_requested_{false};
   std::atomic<uint64_t> ticks_{0};
   std::atomic<uint64_t> missed_{0};
+  std::atomic<int64_t> wake_margin_ns_{0};
   std::atomic<int64_t> started_ns_{0};
   SamplerState state_ = SamplerState::kIdle;
   std::thread thread_;

@@ -40,6 +40,11 @@ const uint64_t* TickRing::Peek(size_t i) const noexcept {
   return &slots_[((tail + i) & mask_) * record_words_];
 }
 
+size_t TickRing::ContiguousFrom(size_t i) const noexcept {
+  const uint64_t tail = tail_.load(std::memory_order_relaxed);
+  return capacity() - ((tail + i) & mask_);
+}
+
 void TickRing::Consume(size_t n) noexcept {
   tail_.store(tail_.load(std::memory_order_relaxed) + n, std::memory_order_release);
 }

@@ -35,6 +35,8 @@ class TickRing {
   // Consumer: pointer to the i-th unread record, 0 <= i < Readable().
   [[nodiscard]] size_t Readable() const noexcept;
   [[nodiscard]] const uint64_t* Peek(size_t i) const noexcept;
+  // How many records from the i-th unread one lie contiguously before the end of the buffer.
+  [[nodiscard]] size_t ContiguousFrom(size_t i) const noexcept;
   void Consume(size_t n) noexcept;
 
   [[nodiscard]] uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }

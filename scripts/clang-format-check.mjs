@@ -1,4 +1,4 @@
-// Checks (or with --fix, applies) clang-format on every C++ file under native/ and test/.
+// Checks (or with --fix, applies) clang-format on every C/C++ file under native/, test/ and bench/.
 import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ function cppFiles(dir) {
     .map((e) => join(e.parentPath ?? e.path, e.name));
 }
 
-const files = [...cppFiles("native"), ...cppFiles("test")];
+const files = [...cppFiles("native"), ...cppFiles("test"), ...cppFiles("bench")];
 const args = fix ? ["-i", ...files] : ["--dry-run", "--Werror", ...files];
 try {
   execFileSync(binary, args, { stdio: "inherit" });

@@ -110,7 +110,16 @@ export {
   RunsWriter,
   type RunsWriterOptions,
 } from "./results/runs-writer.js";
-export { channelColumn, PHASES, type Phase, SamplesWriter, samplesSchema } from "./results/samples-writer.js";
+export {
+  channelColumn,
+  DEFAULT_BATCH_TICKS,
+  PHASES,
+  type Phase,
+  SampleRows,
+  SamplesWriter,
+  type SamplesWriterOptions,
+  samplesSchema,
+} from "./results/samples-writer.js";
 export { type ChildResult, MeasuredChild, runCommand, scaledCount } from "./sampling/child.js";
 export { type Marker, nowNs, Sampler, TickBatch } from "./sampling/sampler.js";
 export { mulberry32 } from "./stats/random.js";

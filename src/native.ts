@@ -57,7 +57,10 @@ export interface SamplerOptions {
   sampleHz: number;
   /** Ring capacity in ticks, rounded up to a power of two (default 65536). */
   ringTicks?: number;
-  /** Spin this long before each deadline instead of sleeping (default 20000 ns). */
+  /**
+   * Most ns spun before a deadline (default 50000). The thread sleeps until a margin before each
+   * deadline and spins the rest; the margin follows the low quartile of the wake-up latency seen.
+   */
   spinNs?: number;
   sources: SourceSpec[];
 }
@@ -67,10 +70,15 @@ export interface DrainResult {
   ticks: number;
   channels: number;
   tNs: BigInt64Array;
-  latenessNs: Float64Array;
-  readNs: Float64Array;
-  /** Bit i: source i was read successfully in this tick. */
-  readMask: Uint32Array;
+  /** Start of the tick minus its deadline; saturates at 2^31 - 1 ns (2.1 s). */
+  latenessNs: Int32Array;
+  /** Time spent reading the due sources; saturates like latenessNs. */
+  readNs: Int32Array;
+  /**
+   * Bit i: source i was read successfully in this tick. As wide as the sampler's source count
+   * needs: 8 bits up to 8 sources, 16 up to 16, else 32.
+   */
+  readMask: Uint8Array | Uint16Array | Uint32Array;
   values: BigUint64Array;
 }
 
@@ -81,6 +89,8 @@ export interface SamplerStats {
   dropped: number;
   /** Deadlines skipped because the thread ran more than one period late. */
   missed: number;
+  /** How long before a deadline the thread now asks to be woken (its learned wake-up latency). */
+  wakeMarginNs: number;
   /** Ticks in the ring not yet drained. */
   pending: number;
   ringTicks: number;
@@ -96,7 +106,12 @@ export interface NativeSampler {
   start(): bigint;
   /** Stops and joins the thread; idempotent. */
   stop(): void;
-  drain(maxTicks?: number): DrainResult;
+  /**
+   * Moves up to maxTicks ticks out of the ring into one buffer holding every column, 8-byte
+   * columns first: tNs int64[n], values uint64[channels*n] (column-major), latenessNs int32[n],
+   * readNs int32[n], readMask uint8/16/32[n] (1 byte up to 8 sources, 2 up to 16, else 4).
+   */
+  drain(maxTicks?: number): ArrayBuffer;
   stats(): SamplerStats;
   state(): "idle" | "running" | "stopped";
 }

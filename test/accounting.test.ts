@@ -48,8 +48,8 @@ function batch(tMs: number[], read: number[], columns: number[][]): TickBatch {
     ticks,
     channels: columns.length,
     tNs: BigInt64Array.from(tMs.map((t) => BigInt(Math.round(t * 1e6)))),
-    latenessNs: new Float64Array(ticks),
-    readNs: new Float64Array(ticks),
+    latenessNs: new Int32Array(ticks),
+    readNs: new Int32Array(ticks),
     readMask: Uint32Array.from(read),
     values,
   });

@@ -260,8 +260,11 @@ describe("emp measure through an Intel MSR fixture (Intel and AMD registers pres
       const f = field(samples, name);
       expect(f.metadata.get("unit")).toBe("esu");
       expect(f.metadata.get("source")).toBe("msr");
-      expect(f.type).toMatchObject({ typeId: Type.Int, bitWidth: 64, signed: false });
+      // RAPL MSRs are 32-bit counters (wrap 2^32), so samples.arrow stores them as uint32.
+      expect(f.type).toMatchObject({ typeId: Type.Int, bitWidth: 32, signed: false });
     }
+    for (const name of ["lateness_ns", "read_ns"])
+      expect(field(samples, name).type).toMatchObject({ typeId: Type.Int, bitWidth: 32, signed: true });
     expect(samples.numRows).toBe(summary.sampling.samples);
     for (const name of ["t_ns", "lateness_ns", "read_ns"])
       expect(field(samples, name).metadata.get("unit")).toBe("ns");

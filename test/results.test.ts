@@ -85,8 +85,8 @@ function syntheticBatch(firstTick: number, ticks: number, channels = CHANNELS.le
     ticks,
     channels,
     tNs: BigInt64Array.from({ length: ticks }, (_, i) => 1_000_000_000n + BigInt(firstTick + i) * 1_000_000n),
-    latenessNs: Float64Array.from({ length: ticks }, (_, i) => (firstTick + i) * 0.5),
-    readNs: Float64Array.from({ length: ticks }, (_, i) => 1000 + i),
+    latenessNs: Int32Array.from({ length: ticks }, (_, i) => Math.floor((firstTick + i) / 2)),
+    readNs: Int32Array.from({ length: ticks }, (_, i) => 1000 + i),
     readMask: Uint32Array.from({ length: ticks }, (_, i) => (i % 2 === 0 ? 3 : 1)),
     values,
   };
@@ -141,10 +141,14 @@ describe("SamplesWriter", () => {
       t_ns: Type.Int,
       phase: Type.Dictionary,
       run: Type.Int,
-      lateness_ns: Type.Float,
+      lateness_ns: Type.Int,
       "powercap/package-0": Type.Int,
     });
     const field = (name: string) => table.schema.fields.find((f) => f.name === name);
+    // Spans in int32 ns; one byte of read mask for two sources.
+    expect(String(field("lateness_ns")?.type)).toBe("Int32");
+    expect(String(field("read_ns")?.type)).toBe("Int32");
+    expect(String(field("read_mask")?.type)).toBe("Uint8");
     expect(String(field("powercap/package-0")?.type)).toBe("Uint64");
     expect(String(field("thermal/package-0-temp")?.type)).toBe("Int64");
     expect(Object.fromEntries(field("powercap/dram-0")?.metadata ?? [])).toMatchObject({
@@ -193,7 +197,8 @@ describe("SamplesWriter", () => {
         return new Sampler({ sampleHz: 1000, sources: [{ kind: "powercap" }] });
       });
       const path = join(dir, "samples.arrow");
-      const writer = new SamplesWriter(path, sampler.channels, provenance);
+      // One batch per append, so the run in progress reaches the journal as it goes.
+      const writer = new SamplesWriter(path, sampler.channels, provenance, { batchTicks: 1 });
       const written: { phase: Phase; run: number | null; batch: TickBatch }[] = [];
       const phase = async (name: Phase, run: number | null, ms: number) => {
         await sleep(ms);
@@ -232,8 +237,12 @@ describe("SamplesWriter", () => {
       const afterCrash = readFile(path);
       expect(afterCrash.numRows).toBe(writer.committedTicks);
       const name = `powercap/${sampler.channels[0]?.name}`;
-      const expected = written.filter((w) => w.run !== 2).flatMap((w) => [...w.batch.rawChannel(0)]);
-      expect(column<bigint>(afterCrash, name)).toEqual(expected);
+      // This zone wraps at 2,000,000 uJ, so its values are stored as uint32 (read back as numbers).
+      expect(String(afterCrash.schema.fields.find((f) => f.name === name)?.type)).toBe("Uint32");
+      const expected = written
+        .filter((w) => w.run !== 2)
+        .flatMap((w) => [...w.batch.rawChannel(0)].map(Number));
+      expect(column<number>(afterCrash, name)).toEqual(expected);
       expect(column<bigint>(afterCrash, "t_ns")).toEqual(
         written.filter((w) => w.run !== 2).flatMap((w) => [...w.batch.raw.tNs]),
       );
@@ -267,24 +276,89 @@ describe("SamplesWriter", () => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const ticks = ticksPerBatch * batchesPerRun * runs;
     const bytes = statSync(path).size;
-    // Per tick: t_ns 8, phase 1, run 4 (+ no bitmap), lateness 8, read_ns 8, read_mask 4 = 33 bytes,
-    // padded per batch to 8; then 8 bytes a channel value. The rest is headers and footer.
-    const perTick = 8 + 1 + 4 + 8 + 8 + 4 + 8 * channels;
+    // Per tick: t_ns 8, phase 1, run 4 (+ no bitmap), lateness 4, read_ns 4, read_mask 1 = 22 bytes,
+    // padded per batch to 8; then 8 bytes a channel value. The rest is headers and footer: the
+    // appends of a run are gathered into one batch (its 20,000 rows are under batchTicks).
+    const perTick = 8 + 1 + 4 + 4 + 4 + 1 + 8 * channels;
     const overhead = bytes - perTick * ticks;
     console.log(
       `samples.arrow: ${ticks} ticks x ${channels} channels in ${seconds.toFixed(3)} s = ` +
         `${Math.round(ticks / seconds)} ticks/s; ${(bytes / (ticks * channels)).toFixed(2)} bytes per channel value ` +
-        `(${bytes} bytes, ${overhead} of headers and footer for ${batchesPerRun * runs} batches)`,
+        `(${bytes} bytes, ${overhead} of headers and footer for ${runs} batches)`,
     );
     expect(readFile(path).numRows).toBe(ticks);
     expect(overhead).toBeGreaterThan(0);
-    expect(overhead / (batchesPerRun * runs)).toBeLessThan(1200);
+    // Per batch: its message header (~600 bytes) and footer entry; the schema message at the head
+    // (2 KB of field metadata here) is spread over the 25 batches too.
+    expect(overhead / runs).toBeLessThan(1500);
+    expect(bytes / (ticks * channels)).toBeLessThan(8 + 22 / channels + 0.01);
+  });
+});
+
+describe("SamplesWriter layout", () => {
+  it("gathers appends into batches of batchTicks rows, and stores 32-bit counters as uint32", () => {
+    const infos = [
+      channel("package-0", { source: "msr", unit: "esu", wrap: 2 ** 32 }),
+      channel("psys", { source: "msr", wrap: 2 ** 32 }),
+      channel("dram-0"),
+    ];
+    const path = join(dir, "samples.arrow");
+    const writer = new SamplesWriter(path, infos, provenance, { batchTicks: 250 });
+    const batches = Array.from({ length: 7 }, (_, i) => {
+      const b = syntheticBatch(i * 100, 100, 3);
+      // RAPL MSR values: 32 bits, the last just below the wrap.
+      for (let t = 0; t < 100; t++) {
+        b.raw.values[t] = BigInt((i * 100 + t) * 40_000_000) % 2n ** 32n;
+        b.raw.values[100 + t] = 2n ** 32n - 1n - BigInt(t);
+      }
+      return b;
+    });
+    for (const [i, b] of batches.entries()) writer.append(b, "run", i < 3 ? 0 : 1);
+    // 700 rows: batches of 200 (the next 100 would pass 250), 200, 200, then 100 at commit.
+    writer.close();
+    const bytes = readFileSync(path);
+    const reader = RecordBatchFileReader.from(bytes);
+    reader.open();
+    expect(reader.numRecordBatches).toBe(4);
+    const table = readFile(path);
+    expect(table.numRows).toBe(700);
+    const field = (name: string) => table.schema.fields.find((f) => f.name === name);
+    expect(String(field("msr/package-0")?.type)).toBe("Uint32");
+    expect(String(field("msr/psys")?.type)).toBe("Uint32");
+    expect(String(field("powercap/dram-0")?.type)).toBe("Uint64");
+    expect(field("msr/package-0")?.metadata.get("wrap")).toBe(String(2 ** 32));
+    expect(column<number>(table, "msr/package-0")).toEqual(
+      batches.flatMap((b) => [...b.rawChannel(0)].map(Number)),
+    );
+    expect(column<number>(table, "msr/psys")[0]).toBe(2 ** 32 - 1);
+    expect(column<bigint>(table, "powercap/dram-0")).toEqual(batches.flatMap((b) => [...b.rawChannel(2)]));
+    expect(column<number | null>(table, "run").slice(298, 302)).toEqual([0, 0, 1, 1]);
+  });
+
+  it("keeps a default batch within 4 MiB when rows are wide", () => {
+    // 100 uint64 channels: 822 bytes a row, so 5102 rows a batch instead of 65536.
+    const infos = Array.from({ length: 100 }, (_, i) => channel(`zone-${i}`));
+    const path = join(dir, "samples.arrow");
+    const writer = new SamplesWriter(path, infos, provenance);
+    for (let i = 0; i < 12; i++) writer.append(syntheticBatch(i * 500, 500, 100), "run", 0);
+    writer.close();
+    const reader = RecordBatchFileReader.from(readFileSync(path));
+    reader.open();
+    expect(reader.numRecordBatches).toBe(2);
+    expect(readFile(path).numRows).toBe(6000);
+  });
+
+  it("widens the read mask past eight sources", () => {
+    const infos = Array.from({ length: 10 }, (_, i) => channel(`zone-${i}`, { sourceIndex: i }));
+    const writer = new SamplesWriter(join(dir, "samples.arrow"), infos, provenance);
+    writer.close();
+    expect(String(writer.schema.fields.find((f) => f.name === "read_mask")?.type)).toBe("Uint16");
   });
 });
 
 describe("recoverSamples", () => {
   function crashedMidRun(path: string): { writer: SamplesWriter; committed: number; total: number } {
-    const writer = new SamplesWriter(path, CHANNELS, provenance);
+    const writer = new SamplesWriter(path, CHANNELS, provenance, { batchTicks: 1 });
     writer.append(syntheticBatch(0, 40), "baseline", null);
     writer.append(syntheticBatch(40, 30), "run", 0);
     writer.commit();

@@ -9,8 +9,9 @@ export class LatenessHistogram {
   private total = 0;
   private maxNs = 0;
 
-  add(latenessNs: Float64Array): void {
-    for (const ns of latenessNs) {
+  add(latenessNs: ArrayLike<number>): void {
+    for (let i = 0; i < latenessNs.length; i++) {
+      const ns = latenessNs[i] as number;
       const bucket = Math.min(BUCKETS - 1, Math.max(0, Math.floor(ns / BUCKET_NS)));
       this.counts[bucket] = (this.counts[bucket] ?? 0) + 1;
       if (ns > this.maxNs) this.maxNs = ns;

@@ -43,16 +43,41 @@ export class TickBatch {
   }
 }
 
+/** Typed-array views (no copy) over the buffer a native drain filled; layout in NativeSampler.drain. */
+function columnsOf(buffer: ArrayBuffer, channels: number, maskBytes: 1 | 2 | 4): DrainResult {
+  const ticks = buffer.byteLength / (8 + 8 * channels + 4 + 4 + maskBytes);
+  const lateAt = 8 * ticks * (1 + channels);
+  const readAt = lateAt + 4 * ticks;
+  const maskAt = readAt + 4 * ticks;
+  return {
+    ticks,
+    channels,
+    tNs: new BigInt64Array(buffer, 0, ticks),
+    values: new BigUint64Array(buffer, 8 * ticks, ticks * channels),
+    latenessNs: new Int32Array(buffer, lateAt, ticks),
+    readNs: new Int32Array(buffer, readAt, ticks),
+    readMask:
+      maskBytes === 1
+        ? new Uint8Array(buffer, maskAt, ticks)
+        : maskBytes === 2
+          ? new Uint16Array(buffer, maskAt, ticks)
+          : new Uint32Array(buffer, maskAt, ticks),
+  };
+}
+
 export class Sampler {
   readonly channels: readonly SamplerChannelInfo[];
   readonly sampleHz: number;
   private readonly handle: NativeSampler;
   private readonly markers: Marker[] = [];
+  private readonly maskBytes: 1 | 2 | 4;
 
   constructor(options: SamplerOptions) {
     this.handle = native(() => new addon.Sampler(options));
     this.channels = this.handle.channels();
     this.sampleHz = options.sampleHz;
+    const sources = this.handle.stats().readErrors.length; // one entry per source
+    this.maskBytes = sources <= 8 ? 1 : sources <= 16 ? 2 : 4;
   }
 
   /** Starts the sampling thread; returns the monotonic time (ns) of its first tick. */
@@ -71,7 +96,7 @@ export class Sampler {
 
   /** Moves up to `maxTicks` ticks (default: all) out of the ring. */
   drain(maxTicks?: number): TickBatch {
-    return new TickBatch(this.handle.drain(maxTicks));
+    return new TickBatch(columnsOf(this.handle.drain(maxTicks), this.channels.length, this.maskBytes));
   }
 
   stats(): SamplerStats {

@@ -134,19 +134,28 @@ function drainOf(batch: RecordBatch, channels: readonly SamplerChannelInfo[]): T
     const column = batch.getChild(`${c.source}/${c.name}`)?.toArray() as
       | BigUint64Array
       | BigInt64Array
+      | Uint32Array
       | undefined;
     if (column === undefined) throw new EmpError("E_IO", `samples lack the column ${c.source}/${c.name}`);
-    const raw =
-      column instanceof BigInt64Array ? new BigUint64Array(column.buffer, column.byteOffset, ticks) : column;
-    values.set(raw.subarray(0, ticks), index * ticks);
+    const out = values.subarray(index * ticks, (index + 1) * ticks);
+    if (column instanceof Uint32Array) {
+      // Counters that wrap at or below 2^32 are stored as uint32.
+      for (let i = 0; i < ticks; i++) out[i] = BigInt(column[i] as number);
+    } else {
+      const raw =
+        column instanceof BigInt64Array
+          ? new BigUint64Array(column.buffer, column.byteOffset, ticks)
+          : column;
+      out.set(raw.subarray(0, ticks));
+    }
   });
   return new TickBatch({
     ticks,
     channels: channels.length,
     tNs: batch.getChild("t_ns")?.toArray() as BigInt64Array,
-    latenessNs: batch.getChild("lateness_ns")?.toArray() as Float64Array,
-    readNs: batch.getChild("read_ns")?.toArray() as Float64Array,
-    readMask: batch.getChild("read_mask")?.toArray() as Uint32Array,
+    latenessNs: batch.getChild("lateness_ns")?.toArray() as Int32Array,
+    readNs: batch.getChild("read_ns")?.toArray() as Int32Array,
+    readMask: batch.getChild("read_mask")?.toArray() as Uint8Array | Uint16Array | Uint32Array,
     values,
   });
 }

@@ -370,3 +370,28 @@ describe("emp report and emp plot on an emp run study (fixture power)", () => {
     expect(Number(baseline?.[1])).toBeLessThan(5.5);
   });
 });
+
+describe("emp run and emp resume: bad input", () => {
+  it("exits 2 with one message and the fix, nothing measured, no stack trace", () => {
+    const config = join(scratch, "bad.yaml");
+    writeFileSync(config, 'repo: .\ncommits: HEAD\ncommand: "true"\nrepat: 3\n');
+    const good = join(scratch, "good.yaml");
+    writeFileSync(good, `repo: .\ncommits: HEAD\ncommand: "true"\nout: ${join(scratch, "good-out")}\n`);
+    const cases: Array<[string[], RegExp]> = [
+      [["run", good, "--repeat", "0"], /--repeat/],
+      [["run", good, "--order", "sideways"], /--order: must be one of interleaved, shuffled, grouped/],
+      [["run", join(scratch, "missing.yaml")], /config file not found/],
+      [["run", config], /repat: unknown key; did you mean `repeat`\?/],
+      [["run"], /missing required argument 'config'/],
+      [["resume", join(scratch, "nowhere")], /no emp run session in/],
+    ];
+    for (const [args, message] of cases) {
+      const result = runEmp(args);
+      expect(result.status, `${args.join(" ")}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(result.stdout).toBe("");
+    }
+    expect(existsSync(join(scratch, "good-out"))).toBe(false);
+  });
+});

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { buildHistory, formatHistory } from "../ledger/history.js";
 import { LEDGER_FILE, Ledger } from "../ledger/ledger.js";
+import { parseOptions } from "./options.js";
 
 const optionsSchema = z.object({
   dir: z.string().min(1, "DIR is empty: give the results directory of an `emp run`"),
@@ -16,13 +17,7 @@ const optionsSchema = z.object({
 export type HistoryOptions = z.output<typeof optionsSchema>;
 
 export function parseHistoryOptions(dir: string, raw: unknown): HistoryOptions {
-  const parsed = optionsSchema.safeParse({ ...(raw as object), dir });
-  if (!parsed.success) {
-    throw new UsageError(parsed.error.issues.map((issue) => issue.message).join("; "), {
-      suggestion: "see `emp history --help`",
-    });
-  }
-  return parsed.data;
+  return parseOptions(optionsSchema, { ...(raw as object), dir }, "history");
 }
 
 /** The folders right under `dir` that hold a ledger: a person often passes emp-results/ itself. */

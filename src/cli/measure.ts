@@ -16,7 +16,7 @@ import {
 } from "../measure/session.js";
 import type { MeasureSummary } from "../measure/summary.js";
 import { addon, PERF_EVENTS, type PerfEventName } from "../native.js";
-import { listOption, numberOption, whole } from "./options.js";
+import { listOption, numberOption, parseOptions, whole } from "./options.js";
 
 const optionsSchema = z.object({
   sampleHz: numberOption("--sample-hz", (n) => n > 0 && n <= 100_000, "a rate in Hz in (0, 100000]"),
@@ -52,13 +52,7 @@ function timestamp(): string {
 }
 
 export function parseMeasureOptions(command: string[], raw: unknown): MeasureCliOptions {
-  const parsed = optionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new UsageError(parsed.error.issues.map((issue) => issue.message).join("; "), {
-      suggestion: "see `emp measure --help`",
-    });
-  }
-  const o = parsed.data;
+  const o = parseOptions(optionsSchema, raw, "measure");
   if (command.length === 0) {
     throw new UsageError("no command to measure", {
       suggestion: "put it after --: `emp measure -- ./bench --quick`",

@@ -1,6 +1,7 @@
 // Option values as commander hands them (strings), validated by zod: a number with its rule, a
 // comma-separated list. "", "1e3x" or "0" where a rate is wanted are mistakes named by their flag.
 import { z } from "zod";
+import { UsageError } from "../errors.js";
 
 export function numberOption(flag: string, check: (n: number) => boolean, rule: string) {
   return z
@@ -46,4 +47,15 @@ export function collectList(value: string, previous: string[] = []): string[] {
       .map((s) => s.trim())
       .filter((s) => s !== ""),
   ];
+}
+
+/** The options of `emp <command>` through `schema`; every problem in one UsageError (exit 2). */
+export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown, command: string): z.output<T> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UsageError(parsed.error.issues.map((issue) => issue.message).join("; "), {
+      suggestion: `see \`emp ${command} --help\``,
+    });
+  }
+  return parsed.data;
 }

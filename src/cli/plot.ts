@@ -9,7 +9,7 @@ import { buildPlot, PLOT_KINDS, type PlotKind } from "../plot/build.js";
 import { type PlotFormat, renderHtml, renderPng, renderSvg } from "../plot/render.js";
 import { ENERGY_KINDS, type EnergyKind, loadResults } from "../report/load.js";
 import { writeFileAtomic } from "../results/atomic.js";
-import { collectList, numberOption } from "./options.js";
+import { collectList, numberOption, parseOptions } from "./options.js";
 
 const FORMATS: Record<string, PlotFormat> = { ".svg": "svg", ".png": "png", ".html": "html", ".htm": "html" };
 
@@ -53,13 +53,7 @@ export interface PlotCliOptions {
 }
 
 export function parsePlotOptions(dirs: string[], raw: unknown): PlotCliOptions {
-  const parsed = optionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new UsageError(parsed.error.issues.map((issue) => issue.message).join("; "), {
-      suggestion: "see `emp plot --help`",
-    });
-  }
-  const o = parsed.data;
+  const o = parseOptions(optionsSchema, raw, "plot");
   if (dirs.length === 0) {
     throw new UsageError("no results directory given", {
       suggestion: "name one or more: `emp plot emp-results/<run> -o plot.html`",

@@ -2,10 +2,10 @@
 // cross-check of domains that two interfaces expose.
 import { Command } from "commander";
 import { z } from "zod";
-import { UsageError } from "../errors.js";
 import { crossCheck } from "../probe/cross-check.js";
 import { formatProbeReport } from "../probe/format.js";
 import { buildProbeReport } from "../probe/report.js";
+import { parseOptions } from "./options.js";
 
 const MAX_CROSS_CHECK_S = 600;
 
@@ -33,13 +33,7 @@ const optionsSchema = z.object({
 export type ProbeOptions = z.output<typeof optionsSchema>;
 
 export function parseProbeOptions(raw: unknown): ProbeOptions {
-  const parsed = optionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new UsageError(parsed.error.issues.map((issue) => issue.message).join("; "), {
-      suggestion: "see `emp probe --help`",
-    });
-  }
-  return parsed.data;
+  return parseOptions(optionsSchema, raw, "probe");
 }
 
 export async function runProbe(options: ProbeOptions): Promise<void> {

@@ -7,7 +7,7 @@ import { UsageError } from "../errors.js";
 import { buildReport, REPORT_DEFAULTS, type Report, type ReportOptions } from "../report/analyze.js";
 import { formatReport } from "../report/format.js";
 import { ENERGY_KINDS, type EnergyKind, loadResults } from "../report/load.js";
-import { collectList, numberOption, whole } from "./options.js";
+import { collectList, numberOption, parseOptions, whole } from "./options.js";
 
 const optionsSchema = z.object({
   json: z.boolean().default(false),
@@ -33,13 +33,7 @@ export interface ReportCliOptions extends ReportOptions {
 }
 
 export function parseReportOptions(dirs: string[], raw: unknown): ReportCliOptions {
-  const parsed = optionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new UsageError(parsed.error.issues.map((issue) => issue.message).join("; "), {
-      suggestion: "see `emp report --help`",
-    });
-  }
-  const o = parsed.data;
+  const o = parseOptions(optionsSchema, raw, "report");
   if (dirs.length === 0) {
     throw new UsageError("no results directory given", {
       suggestion: "name one or more: `emp report emp-results/<run>` (written by emp measure or emp run)",

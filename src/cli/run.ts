@@ -4,11 +4,10 @@ import { Command } from "commander";
 import { z } from "zod";
 import { loadStudy } from "../config/load.js";
 import type { ResolvedStudy, StudyFlags } from "../config/resolve.js";
-import { UsageError } from "../errors.js";
 import { formatStudy } from "../pipeline/format.js";
 import { runStudy, type StudyProgress } from "../pipeline/session.js";
 import type { StudySummary } from "../pipeline/summary.js";
-import { listOption, numberOption, whole } from "./options.js";
+import { listOption, numberOption, parseOptions, whole } from "./options.js";
 
 const flagsSchema = z.object({
   out: z.string().optional(),
@@ -26,13 +25,7 @@ const flagsSchema = z.object({
 });
 
 export function parseRunFlags(raw: unknown): { flags: StudyFlags; json: boolean } {
-  const parsed = flagsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new UsageError(parsed.error.issues.map((issue) => issue.message).join("; "), {
-      suggestion: "see `emp run --help`",
-    });
-  }
-  const o = parsed.data;
+  const o = parseOptions(flagsSchema, raw, "run");
   const flags: StudyFlags = {
     out: o.out,
     repeat: o.repeat,

@@ -127,6 +127,23 @@ describe("energy series from counter ticks", () => {
     expect(calm.warnings()).toEqual([]);
   });
 
+  it("takes the highest power over windows of at least 1 ms, not over two reads microseconds apart", () => {
+    // 25 W read every millisecond, but one sensor step seen by a read 20 us after the previous one:
+    // over those 20 us it looks like 1250 W, which would make a 16 ms gap look like a hidden wrap.
+    const series = new EnergySeries(channels, 1);
+    const tMs = [1, 2, 2.02, 3, 4, 5];
+    const raws = [0, 25, 50, 75, 100, 125];
+    series.append(
+      batch(
+        tMs,
+        tMs.map(() => 2),
+        [tMs.map(() => 0), raws],
+      ),
+    );
+    expect(series.maxPowerW).toBeLessThanOrEqual(50);
+    expect(series.maxPowerW).toBeGreaterThanOrEqual(25);
+  });
+
   it("refuses a channel that is neither an energy counter nor a power gauge", () => {
     expect(() => new EnergySeries(channels, 0)).toThrow(UsageError);
     expect(EnergySeries.forChannels(channels).map((s) => s.channel)).toEqual([1]);

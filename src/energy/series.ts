@@ -25,6 +25,13 @@ export interface AccountingWarning {
 
 const INITIAL_CAPACITY = 1024;
 
+/**
+ * Counters: the highest power is taken over windows of at least this long. Two reads microseconds
+ * apart that straddle one sensor update would otherwise show a power many times the real one (one
+ * RAPL step of ~1 ms of energy over 20 us), and false "possible hidden wrap" warnings with it.
+ */
+const POWER_WINDOW_NS = 1_000_000n;
+
 /** Change times kept for the update period after discardBefore: its median needs no more. */
 const CHANGES_KEPT = 4096;
 
@@ -61,6 +68,8 @@ export class EnergySeries {
   private maxGapNs = 0n;
   private maxGapStartNs: bigint | undefined;
   private highestPowerW = 0;
+  /** Counters: where the current power window began (see POWER_WINDOW_NS). */
+  private powerWindow: { tNs: bigint; energyJ: number } | undefined;
   /** Times of the readings where the value changed, for the update period. */
   private changeNs = new BigInt64Array(INITIAL_CAPACITY);
   private changeCount = 0;
@@ -150,10 +159,12 @@ export class EnergySeries {
     const update = counter.update(raw);
     if (update.kind !== "first-reading" && !changed) return;
     const energyJ = counter.energyJ;
-    if (this.count > 0) {
-      const dtS = Number(t - (this.tNs[this.count - 1] as bigint)) / 1e9;
-      const dJ = energyJ - (this.energyJ[this.count - 1] as number);
-      if (dtS > 0) this.highestPowerW = Math.max(this.highestPowerW, dJ / dtS);
+    if (this.powerWindow === undefined) {
+      this.powerWindow = { tNs: t, energyJ };
+    } else if (t - this.powerWindow.tNs >= POWER_WINDOW_NS) {
+      const dtS = Number(t - this.powerWindow.tNs) / 1e9;
+      this.highestPowerW = Math.max(this.highestPowerW, (energyJ - this.powerWindow.energyJ) / dtS);
+      this.powerWindow = { tNs: t, energyJ };
     }
     this.push(t, energyJ, 0);
   }
@@ -258,8 +269,8 @@ export class EnergySeries {
   }
 
   /**
-   * The highest power seen: between two successive points of a counter, or a gauge's highest
-   * reading, W. Short intervals make it noisy upwards, which only makes the wrap check stricter.
+   * The highest power seen: over successive windows of at least 1 ms of a counter's points, or a
+   * gauge's highest reading, W.
    */
   get maxPowerW(): number {
     return this.highestPowerW;

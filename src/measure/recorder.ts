@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { SamplerChannelInfo } from "../native.js";
 import { writeJsonAtomic } from "../results/atomic.js";
-import { type RunRecord, RunsWriter } from "../results/runs-writer.js";
+import { counterMetric, type RunRecord, RunsWriter } from "../results/runs-writer.js";
 import { type Phase, SamplesWriter } from "../results/samples-writer.js";
 import type { TickBatch } from "../sampling/sampler.js";
 import type { MeasureSummary } from "./summary.js";
@@ -38,7 +38,7 @@ export class SessionRecorder {
     this.runs = new RunsWriter(join(this.dir, "runs.arrow"), {
       session: this.session,
       domains,
-      metrics: counters.map((name) => ({ name: name.replaceAll("-", "_"), unit: unitOf(name) })),
+      metrics: counters.map(counterMetric),
       provenance: this.provenance,
     });
   }
@@ -56,7 +56,7 @@ export class SessionRecorder {
     this.runs?.append({
       ...record,
       metrics: Object.fromEntries(
-        Object.entries(record.metrics ?? {}).map(([k, v]) => [k.replaceAll("-", "_"), v]),
+        Object.entries(record.metrics ?? {}).map(([k, v]) => [counterMetric(k).name, v]),
       ),
     });
   }
@@ -72,8 +72,4 @@ export class SessionRecorder {
   close(): void {
     this.samples?.close();
   }
-}
-
-function unitOf(counter: string): string {
-  return counter === "task-clock" || counter === "cpu-clock" ? "ns" : "count";
 }

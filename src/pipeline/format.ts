@@ -1,6 +1,6 @@
 // The result of `emp run` for a person: one line per commit and domain, then skipped commits and
 // warnings.
-import { formatTable, joules } from "../util/table.js";
+import { formatTable, joules, truncate } from "../util/table.js";
 import type { StudySummary } from "./summary.js";
 
 export function formatStudy(s: StudySummary): string {
@@ -8,7 +8,7 @@ export function formatStudy(s: StudySummary): string {
   const header = ["commit", "subject", "domain", "runs", "net median J", "net mean 95% CI J", "median s"];
   const rows: string[][] = [];
   for (const c of s.commits) {
-    const subject = c.subject.length > 40 ? `${c.subject.slice(0, 39)}…` : c.subject;
+    const subject = truncate(c.subject, 40);
     const domains = Object.entries(c.domains);
     if (domains.length === 0) rows.push([c.short, subject, "-", String(c.runs), "-", "-", "-"]);
     for (const [domain, d] of domains) {

@@ -1,12 +1,7 @@
 // runs.arrow of a study: every run the ledger holds under the study's config, all sessions, rebuilt
 // from the ledger after each run (the ledger is the record; this is its table for notebooks).
 import type { Ledger } from "../ledger/ledger.js";
-import { RunsWriter } from "../results/runs-writer.js";
-
-/** Counter names as column names (`task-clock` → `task_clock`), as `emp measure` writes them. */
-function column(name: string): string {
-  return name.replaceAll("-", "_");
-}
+import { counterMetric, RunsWriter } from "../results/runs-writer.js";
 
 export function writeStudyRuns(
   path: string,
@@ -21,10 +16,7 @@ export function writeStudyRuns(
   const writer = new RunsWriter(path, {
     session,
     domains,
-    metrics: metrics.map((name) => ({
-      name: column(name),
-      unit: name === "task-clock" || name === "cpu-clock" ? "ns" : "count",
-    })),
+    metrics: metrics.map(counterMetric),
     provenance,
   });
   writer.write(
@@ -40,7 +32,7 @@ export function writeStudyRuns(
       exitCode: r.exitCode,
       signal: r.signal,
       energy: r.energy,
-      metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [column(k), v])),
+      metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [counterMetric(k).name, v])),
       warnings: r.warnings,
     })),
   );

@@ -10,7 +10,7 @@ import type { ResolvedStudy } from "../config/resolve.js";
 import { Mirror } from "../git/repository.js";
 import { Ledger } from "../ledger/ledger.js";
 import type { EnergyBackend } from "../measure/backend.js";
-import { type MeasuredRun, Meter } from "../measure/meter.js";
+import { type MeasuredRun, Meter, runEnergyJ } from "../measure/meter.js";
 import { prepareOutputDir } from "../measure/preflight.js";
 import { gatherProvenance } from "../measure/provenance.js";
 import type { Provenance } from "../measure/recorder.js";
@@ -185,6 +185,9 @@ class StudySession {
         },
       );
       if (slots.length > 0 && !context.aborted) {
+        // Sampling starts here, not in a stage: every pre and run stage can rely on it, whichever
+        // stages a registry holds.
+        meter.start();
         for (const stage of pipeline.pre) {
           await this.execute(stage, context, {});
           if (context.aborted) break;
@@ -272,9 +275,9 @@ class StudySession {
     }
   }
 
+  /** The commit's context; its log folder is made once, when the commit is prepared (prepareOne). */
   private commitContext(session: SessionContext, state: CommitState): CommitContext {
     const logDir = join(this.out, "logs", state.commit.short);
-    mkdirSync(logDir, { recursive: true });
     return {
       ...session,
       // Getters of the session context do not survive a spread: read the signal itself.
@@ -283,6 +286,7 @@ class StudySession {
       },
       state,
       commit: state.commit,
+      logDir,
       logPath: join(logDir, "prepare.log"),
       skip: (reason) => {
         state.skipped ??= reason;
@@ -320,6 +324,7 @@ class StudySession {
   ): Promise<boolean> {
     const { prepareHash } = this.study;
     const context = this.commitContext(session, state);
+    mkdirSync(context.logDir, { recursive: true });
     const earlier = this.ledger.prepared(state.commit.sha, prepareHash);
     if (earlier?.state === "ok" && existsSync(earlier.worktree)) {
       state.worktree = earlier.worktree;
@@ -428,12 +433,7 @@ class StudySession {
       exitCode: result.exitCode,
       signal: result.signal,
       timedOut: result.timedOut,
-      energy: Object.fromEntries(
-        Object.entries(result.energy).map(([d, e]) => [
-          d,
-          { rawJ: e.rawJ, baselineJ: e.baselineJ, netJ: e.netJ },
-        ]),
-      ),
+      energy: runEnergyJ(result),
       metrics: result.counters,
       warnings: result.warnings,
     });

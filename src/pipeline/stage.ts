@@ -27,7 +27,7 @@ export interface SessionContext extends SessionControl {
   readonly ledger: Ledger;
   /** The session's clone of the study's repository, where worktrees are registered. */
   readonly mirror: Mirror;
-  /** Measures runs; started by the pre group, so present from there on. */
+  /** Measures runs; sampling from just before the pre group on. */
   readonly meter: Meter;
   /** Idle power per domain (W), set by the baseline stage; subtracted from every run. */
   baselineW: Record<string, number>;
@@ -53,7 +53,9 @@ export interface CommitState {
 export interface CommitContext extends SessionContext {
   readonly state: CommitState;
   readonly commit: CommitInfo;
-  /** The log of this commit's prepare stages (build and setup output). */
+  /** This commit's log folder: prepare.log, run-N.log, warmup.log, post.log. */
+  readonly logDir: string;
+  /** The log of this commit's prepare stages (build and setup output), in logDir. */
   readonly logPath: string;
   /** Leaves this commit out of the session, with the reason reported. */
   skip(reason: string): void;

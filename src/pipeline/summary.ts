@@ -1,5 +1,7 @@
 // The result of `emp run` (printed with --json, written as summary.json): per commit, the statistics
 // of the net energy of every measured run under the study's config, all sessions together.
+
+import { median } from "simple-statistics";
 import type { LedgerRunRow } from "../ledger/ledger.js";
 import { summarize } from "../stats/summary.js";
 import type { CommitInfo } from "./types.js";
@@ -54,6 +56,7 @@ export function summarizeCommits(
     const domains: Record<string, CommitDomainSummary> = {};
     const names = [...new Set(mine.flatMap((r) => Object.keys(r.energy)))].sort();
     const durationsS = mine.map((r) => Number(r.endNs - r.startNs) / 1e9);
+    const medianS = durationsS.length > 0 ? median(durationsS) : Number.NaN;
     for (const domain of names) {
       const net = mine.map((r) => r.energy[domain]?.netJ ?? Number.NaN).filter(Number.isFinite);
       const raw = mine.map((r) => r.energy[domain]?.rawJ ?? Number.NaN).filter(Number.isFinite);
@@ -63,8 +66,8 @@ export function summarizeCommits(
         net_median_j: n.median,
         net_mean_j: n.mean,
         ci95_j: [n.ci[0], n.ci[1]],
-        median_s: summarize(durationsS).median,
-        raw_median_j: summarize(raw).median,
+        median_s: medianS,
+        raw_median_j: raw.length > 0 ? median(raw) : Number.NaN,
         cv: n.cv,
       };
     }

@@ -26,6 +26,14 @@ export interface RunMetric {
   unit: string;
 }
 
+/** A perf counter's column in runs.arrow: `task-clock` → `task_clock` in ns, other events counted. */
+export function counterMetric(counter: string): RunMetric {
+  return {
+    name: counter.replaceAll("-", "_"),
+    unit: counter === "task-clock" || counter === "cpu-clock" ? "ns" : "count",
+  };
+}
+
 export interface RunsWriterOptions {
   session: string;
   /** Energy domains, each giving `<domain>_raw_j`, `<domain>_baseline_j` and `<domain>_net_j`. */

@@ -14,7 +14,6 @@ export function verifySensorsStage(): Stage<"pre"> {
     name: "verify-sensors",
     group: "pre",
     async execute(context: SessionContext) {
-      context.meter.start();
       const span = await context.meter.idle(VERIFY_S, "baseline");
       const backend = context.meter.backend;
       const powerW = backend.baselineW(span.startNs, span.endNs);
@@ -61,14 +60,14 @@ export function stabilityStage(options: StabilityOptions = STABILITY_DEFAULTS): 
         if (attempt > 0) await sleep(options.pauseS * 1000, context.signal);
         const span = await context.meter.idle(options.windows * options.windowS, "baseline");
         const stepNs = (span.endNs - span.startNs) / BigInt(options.windows);
+        // Every domain's power per window, each window read once.
+        const windowsW = Array.from({ length: options.windows }, (_, w) => {
+          const startNs = span.startNs + stepNs * BigInt(w);
+          return backend.baselineW(startNs, startNs + stepNs);
+        });
         const unsteady: string[] = [];
         for (const { domain } of backend.domains) {
-          const powers: number[] = [];
-          for (let w = 0; w < options.windows; w++) {
-            const startNs = span.startNs + stepNs * BigInt(w);
-            powers.push(backend.baselineW(startNs, startNs + stepNs)[domain] ?? Number.NaN);
-          }
-          const cv = coefficientOfVariation(powers);
+          const cv = coefficientOfVariation(windowsW.map((powerW) => powerW[domain] ?? Number.NaN));
           if (cv > options.maxCv) {
             unsteady.push(`${domain} varied ${(cv * 100).toFixed(1)}% between ${options.windowS} s windows`);
           }

@@ -1,6 +1,5 @@
 // Per run, strictly one at a time: wait for the machine to cool below the limit, idle for the
 // cooldown, measure the command in the commit's worktree, then the unmeasured post_command.
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { SpawnError } from "../../errors.js";
 import { readTemperaturesC } from "../../sampling/temperature.js";
@@ -70,9 +69,10 @@ export function measureStage(): Stage<"run"> {
       const [file, ...args] =
         typeof config.command === "string" ? ["sh", "-c", config.command] : config.command;
       if (file === undefined) throw new Error("the study's command is empty");
-      const logDir = join(context.out, "logs", context.commit.short);
-      mkdirSync(logDir, { recursive: true });
-      const log = join(logDir, context.slot.warmup ? "warmup.log" : `run-${context.slot.repetition}.log`);
+      const log = join(
+        context.logDir,
+        context.slot.warmup ? "warmup.log" : `run-${context.slot.repetition}.log`,
+      );
       let result: Awaited<ReturnType<typeof context.meter.measure>>;
       try {
         result = await context.meter.measure(
@@ -113,7 +113,7 @@ export function postCommandStage(): Stage<"run"> {
       await runShell(config.postCommand, {
         cwd,
         env: config.env,
-        logPath: join(context.out, "logs", context.commit.short, "post.log"),
+        logPath: join(context.logDir, "post.log"),
         signal: context.signal,
         step: "post_command",
       });

@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatDurationS } from "../src/ledger/history.js";
 import { LEDGER_FILE, Ledger, type LedgerRun } from "../src/ledger/ledger.js";
 import type { CommitInfo } from "../src/pipeline/types.js";
+import { formatDurationS } from "../src/util/table.js";
 import { buildCli, runEmp } from "./helpers/emp-cli.js";
 
 const HASH_A = `${"a".repeat(12)}${"0".repeat(52)}`;

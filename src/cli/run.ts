@@ -7,6 +7,7 @@ import type { ResolvedStudy, StudyFlags } from "../config/resolve.js";
 import { formatStudy } from "../pipeline/format.js";
 import { runStudy, type StudyProgress } from "../pipeline/session.js";
 import type { StudySummary } from "../pipeline/summary.js";
+import { formatDurationS } from "../util/table.js";
 import { listOption, numberOption, parseOptions, whole } from "./options.js";
 
 const flagsSchema = z.object({
@@ -44,12 +45,6 @@ export function parseRunFlags(raw: unknown): { flags: StudyFlags; json: boolean 
   return { flags, json: o.json };
 }
 
-function duration(seconds: number): string {
-  if (seconds < 60) return `${Math.round(seconds)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
-}
-
 /** Progress for a person: only when stderr is a terminal, so logs and pipes stay clean. */
 function progressPrinter(): { onLog?: (line: string) => void; onProgress?: (event: StudyProgress) => void } {
   if (!process.stderr.isTTY) return {};
@@ -65,7 +60,7 @@ function progressPrinter(): { onLog?: (line: string) => void; onProgress?: (even
       const energy = event.netJ === undefined ? "" : `  ${event.netJ.toFixed(3)} J net`;
       const time = event.durationS === undefined ? "" : `  ${event.durationS.toFixed(3)} s`;
       process.stderr.write(
-        `\r\x1b[K[${event.done}/${event.total}] ${event.commit} ${kind}${time}${energy}  ETA ${duration(event.etaS)}`,
+        `\r\x1b[K[${event.done}/${event.total}] ${event.commit} ${kind}${time}${energy}  ETA ${formatDurationS(event.etaS)}`,
       );
       if (event.done === event.total) process.stderr.write("\n");
     },

@@ -1,5 +1,6 @@
 // What `emp history` shows of a ledger: sessions, commits with their build and runs, and failed
 // stages; as JSON with snake_case keys, or as plain-text tables for a person.
+import { formatDurationS, formatTable } from "../util/table.js";
 import type { Ledger } from "./ledger.js";
 
 /** Shas and config hashes are shown this long: enough to be unique in any real history. */
@@ -117,19 +118,6 @@ export function buildHistory(ledger: Ledger): History {
   return { sessions, commits, failures };
 }
 
-/** "42 s", "5 min 03 s", "2 h 05 min": precise enough to compare sessions at a glance. */
-export function formatDurationS(seconds: number): string {
-  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
-  const whole = Math.round(seconds);
-  if (whole < 60) return `${whole} s`;
-  const pad2 = (n: number) => String(n).padStart(2, "0");
-  if (whole < 3600) return `${Math.floor(whole / 60)} min ${pad2(whole % 60)} s`;
-  const minutes = Math.floor(whole / 60);
-  if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h ${pad2(minutes % 60)} min`;
-  const hours = Math.floor(minutes / 60);
-  return `${Math.floor(hours / 24)} d ${pad2(hours % 24)} h`;
-}
-
 /** Stored times are UTC ISO 8601; to the second is what a person compares. */
 function formatTime(iso: string | null): string {
   return iso === null ? "-" : iso.slice(0, 19).replace("T", " ");
@@ -141,17 +129,6 @@ function short(hash: string): string {
 
 function clip(text: string, chars: number): string {
   return text.length <= chars ? text : `${text.slice(0, chars - 3)}...`;
-}
-
-/** Left-aligned columns two spaces apart, trailing spaces trimmed. */
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join("  ")
-      .trimEnd();
-  return [line(header), ...rows.map(line)];
 }
 
 function formatSessions(sessions: HistorySession[]): string[] {
@@ -167,7 +144,7 @@ function formatSessions(sessions: HistorySession[]): string[] {
   ]);
   const lines = [
     "sessions (newest first, times UTC)",
-    ...table(["id", "started", "ended", "duration", "state", "config", "runs"], rows),
+    ...formatTable(["id", "started", "ended", "duration", "state", "config", "runs"], rows),
   ];
   for (const s of sessions) if (s.error !== null) lines.push(`  ${s.id} ${s.state}: ${s.error}`);
   return lines;
@@ -193,7 +170,7 @@ function formatCommits(commits: HistoryCommit[]): string[] {
   }
   return [
     "commits (oldest first; runs: measured runs per config hash)",
-    ...table(["commit", "subject", "build", "runs"], rows),
+    ...formatTable(["commit", "subject", "build", "runs"], rows),
   ];
 }
 
@@ -208,7 +185,7 @@ function formatFailures(failures: HistoryFailure[]): string[] {
     formatTime(f.ended_at),
     String(f.retries),
   ]);
-  const [header, ...body] = table(["stage", "group", "commit", "session", "ended", "retries"], rows);
+  const [header, ...body] = formatTable(["stage", "group", "commit", "session", "ended", "retries"], rows);
   lines.push(header ?? "");
   body.forEach((row, i) => {
     const f = failures[i];

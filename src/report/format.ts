@@ -1,6 +1,6 @@
 // The report for a person: per domain a table of groups, then the comparisons with regressions and
 // improvements marked, then the change points.
-import { formatTable, joules } from "../util/table.js";
+import { formatTable, joules, truncate } from "../util/table.js";
 import type { Comparison, Report } from "./analyze.js";
 
 /** A p-value readable at a glance: four decimals, or scientific notation when smaller. */
@@ -95,8 +95,4 @@ export function formatReport(report: Report): string {
   if (report.warnings.length > 0) lines.push("");
   for (const w of report.warnings) lines.push(`warning: ${w}`);
   return `${lines.join("\n")}\n`;
-}
-
-function truncate(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 }

@@ -25,6 +25,7 @@
             "native/nvml_source.cc",
             "native/perf_event.cc",
             "native/perf_counter_source.cc",
+            "native/process_tree.cc",
             "native/child_runner.cc",
             "native/child_wrap.cc",
             "native/exit_watcher.cc",

@@ -7,6 +7,7 @@
 #include "child_wrap.h"
 #include "errors.h"
 #include "js_values.h"
+#include "process_tree.h"
 #include "roots.h"
 #include "sampler_wrap.h"
 #include "source_registry.h"
@@ -18,6 +19,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : exit_watcher_(std::make_uniq
                            InstanceMethod<&Addon::Probe>("probe"),
                            InstanceMethod<&Addon::Now>("now"),
                            InstanceMethod<&Addon::SourceKindNames>("sourceKinds"),
+                           InstanceMethod<&Addon::Containment>("containment"),
                        });
   exports.Set("Sampler", SamplerWrap::Define(env));
   exports.Set("Child", ChildWrap::Define(env));
@@ -77,6 +79,24 @@ Napi::Value Addon::Probe(const Napi::CallbackInfo& info) {
 
 // now() -> bigint: CLOCK_MONOTONIC in ns, the clock of every tick and child timestamp.
 Napi::Value Addon::Now(const Napi::CallbackInfo& info) { return Napi::BigInt::New(info.Env(), MonotonicNowNs()); }
+
+// containment() -> { kind: "cgroup", parent } | { kind: "process-group", reason }: how a measured
+// command's tree would be held here.
+Napi::Value Addon::Containment(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  EMP_JS_GUARD(env, {
+    const CgroupSupport support = FindCgroupSupport();
+    if (!support.parent.empty()) {
+      out.Set("kind", "cgroup");
+      out.Set("parent", support.parent);
+    } else {
+      out.Set("kind", "process-group");
+      out.Set("reason", support.reason);
+    }
+  })
+  return out;
+}
 
 Napi::Value Addon::SourceKindNames(const Napi::CallbackInfo& info) {
   Napi::Array out = Napi::Array::New(info.Env());

@@ -29,6 +29,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Probe(const Napi::CallbackInfo& info);
   Napi::Value Now(const Napi::CallbackInfo& info);
   Napi::Value SourceKindNames(const Napi::CallbackInfo& info);
+  Napi::Value Containment(const Napi::CallbackInfo& info);
 
   // Weak: a sampler lives as long as its JS object; the registry only needs to reach it at teardown.
   std::vector<std::weak_ptr<Sampler>> samplers_;

@@ -1,7 +1,9 @@
 #include "child_runner.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -51,6 +53,7 @@ struct ChildPlan {
   int go_write;
   int status_read;
   int status_write;
+  pid_t parent_pid;
 };
 
 void WriteMessage(int fd, const ChildMessage& msg) noexcept {
@@ -67,6 +70,15 @@ void WriteMessage(int fd, const ChildMessage& msg) noexcept {
 }
 
 [[noreturn]] void RunChild(const ChildPlan& plan) noexcept {
+  // A process group of its own, so the tree can be signalled whole; and death with emp: the
+  // kernel sends SIGKILL when the thread that forked it ends, even if emp is killed outright.
+  ::setpgid(0, 0);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != plan.parent_pid) ::_exit(126);  // emp died before the prctl took effect
+  // Descriptors opened elsewhere in emp without O_CLOEXEC (by a library, another thread) must not
+  // reach the command. Linux 5.11+; on older kernels the call fails and nothing changes.
+  ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+
   // Node ignores SIGPIPE and the parent blocked every signal around fork; an ignored signal
   // stays ignored across exec, so the command gets the defaults a shell would give it.
   struct sigaction dfl {};
@@ -260,7 +272,7 @@ class LiveChildren {
   }
   void KillAll() noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (ChildRunner* child : children_) (void)child->Kill(SIGKILL);
+    for (ChildRunner* child : children_) child->Abandon();
   }
 
  private:
@@ -319,6 +331,10 @@ std::shared_ptr<ChildRunner> ChildRunner::Spawn(const SpawnOptions& options) {
   for (auto& e : env_storage) envp.push_back(e.data());
   envp.push_back(nullptr);
 
+  // Made before fork so that the child is in its cgroup before it execs; a failure under "auto"
+  // leaves a process group.
+  std::unique_ptr<ProcessTree> tree = ProcessTree::Prepare(options.containment);
+
   std::array<UniqueFd, 3> stdio_fds;
   int stdio_raw[3] = {-1, -1, -1};
   for (int i = 0; i < 3; ++i) {
@@ -351,7 +367,8 @@ std::shared_ptr<ChildRunner> ChildRunner::Spawn(const SpawnOptions& options) {
                        go_read.Get(),
                        go_write.Get(),
                        status_read.Get(),
-                       status_write.Get()};
+                       status_write.Get(),
+                       ::getpid()};
   pid_t pid;
   {
     // No signal handler of this process may run in the child between fork and exec.
@@ -361,6 +378,9 @@ std::shared_ptr<ChildRunner> ChildRunner::Spawn(const SpawnOptions& options) {
   }
   if (pid < 0) throw SpawnError("cannot fork", errno, {});
   ForkedChild guard(pid);
+  // Also here: whichever of the two runs first, the group exists before the child is adopted.
+  (void)::setpgid(pid, pid);
+  tree->Adopt(pid);
   go_read.Reset();
   status_write.Reset();  // else the exec's close of the child's copy would never show as EOF
 
@@ -401,16 +421,20 @@ std::shared_ptr<ChildRunner> ChildRunner::Spawn(const SpawnOptions& options) {
   if (n != 0) throw SpawnError("cannot read the command's start report", n < 0 ? errno : 0, path);
 
   guard.Release();
-  std::shared_ptr<ChildRunner> child(
-      new ChildRunner(pid, std::move(pidfd), start_ns, std::move(events), std::move(skipped)));
+  std::shared_ptr<ChildRunner> child(new ChildRunner(pid, std::move(pidfd), std::move(tree), options, start_ns,
+                                                     std::move(events), std::move(skipped)));
   Live().Add(child.get());
   return child;
 }
 
-ChildRunner::ChildRunner(pid_t pid, UniqueFd pidfd, int64_t start_ns, std::vector<std::unique_ptr<PerfEvent>> events,
+ChildRunner::ChildRunner(pid_t pid, UniqueFd pidfd, std::unique_ptr<ProcessTree> tree, const SpawnOptions& options,
+                         int64_t start_ns, std::vector<std::unique_ptr<PerfEvent>> events,
                          std::vector<SkippedCounter> skipped) noexcept
     : pid_(pid),
       pidfd_(std::move(pidfd)),
+      tree_(std::move(tree)),
+      wait_descendants_(options.wait_descendants),
+      kill_grace_ns_(options.kill_grace_ns),
       start_ns_(start_ns),
       events_(std::move(events)),
       skipped_(std::move(skipped)) {}
@@ -438,13 +462,15 @@ ChildExit ChildRunner::Wait() {
   result.end_ns = MonotonicNowNs();
   if (rc < 0) throw ErrnoError(errno, "waitid on the command failed", "pid " + std::to_string(pid_));
   reaped_.store(true);
-  Live().Remove(this);
   if (info.si_code == CLD_EXITED) {
     result.exit_code = info.si_status;
   } else {
     result.signal = info.si_status;
   }
-  // The child's events reached their final values in do_exit, before it became waitable.
+  EndTree(result);
+  Live().Remove(this);
+  // Inherited events fold each process's count into these at its exit: read once the tree is
+  // empty, they hold the whole tree's.
   for (const auto& event : events_) {
     CounterValue value;
     value.name = event->def().name;
@@ -454,10 +480,38 @@ ChildExit ChildRunner::Wait() {
   return result;
 }
 
+void ChildRunner::EndTree(ChildExit& exit) noexcept {
+  exit.descendants = tree_->CountLive();
+  if (exit.descendants > 0) {
+    if (wait_descendants_) {
+      (void)tree_->WaitEmpty(-1);
+      exit.end_ns = MonotonicNowNs();
+    } else {
+      // Left running, they would spend energy in the next run, the cooldown or the baseline.
+      (void)tree_->Signal(SIGTERM);
+      if (!tree_->WaitEmpty(kill_grace_ns_)) {
+        (void)tree_->Signal(SIGKILL);
+        exit.tree_left = !tree_->WaitEmpty(5'000'000'000);
+      }
+    }
+  }
+  exit.tree_cpu_ns = tree_->CpuUsageNs();
+  tree_->Remove();
+}
+
 int ChildRunner::Kill(int signal) noexcept {
-  if (reaped_.load()) return ESRCH;
-  if (::syscall(SYS_pidfd_send_signal, pidfd_.Get(), signal, nullptr, 0) == 0) return 0;
-  return errno;
+  if (signal < 0 || signal >= NSIG) return EINVAL;
+  bool signalled = false;
+  if (!reaped_.load()) signalled = ::syscall(SYS_pidfd_send_signal, pidfd_.Get(), signal, nullptr, 0) == 0;
+  signalled |= tree_->Signal(signal);
+  return signalled ? 0 : ESRCH;
+}
+
+void ChildRunner::Abandon() noexcept {
+  (void)Kill(SIGKILL);
+  if (tree_->kind() != ContainmentKind::kCgroup) return;
+  (void)tree_->WaitEmpty(500'000'000);
+  tree_->Remove();
 }
 
 }  // namespace emp

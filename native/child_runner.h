@@ -8,10 +8,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "perf_event.h"
+#include "process_tree.h"
 #include "unique_fd.h"
 
 namespace emp {
@@ -31,6 +33,11 @@ struct SpawnOptions {
   std::string cwd;               // empty: the parent's
   std::array<StdioSpec, 3> stdio;
   std::vector<std::string> counters;  // perf event names
+  ContainmentMode containment = ContainmentMode::kAuto;
+  // The run ends when the whole tree has ended, not when the direct child exits.
+  bool wait_descendants = false;
+  // Descendants still alive when the direct child exits get SIGTERM, then SIGKILL after this.
+  int64_t kill_grace_ns = 2'000'000'000;
 };
 
 // A counter that could not be attached; the command runs without it.
@@ -49,7 +56,13 @@ struct CounterValue {
 struct ChildExit {
   int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;      // 0 when it exited
-  int64_t end_ns = 0;  // CLOCK_MONOTONIC right after waitid returned
+  // CLOCK_MONOTONIC right after waitid returned, or, waiting for descendants, when the tree emptied.
+  int64_t end_ns = 0;
+  // Descendants still alive when the direct child exited (ended by emp, or waited for).
+  size_t descendants = 0;
+  // Some of them outlived SIGKILL's wait (a process stuck in the kernel): the tree is not empty.
+  bool tree_left = false;
+  std::optional<int64_t> tree_cpu_ns;  // the cgroup's cpu.stat usage, every process of the tree
   std::vector<CounterValue> counters;
 };
 
@@ -73,19 +86,29 @@ class ChildRunner {
 
   // True once; later calls return false, so that only one thread ever reaps the child.
   [[nodiscard]] bool ClaimWait() noexcept;
-  // Blocks until the child exits (call from a worker thread, after ClaimWait), reaps it,
-  // timestamps the end and reads the counters' final values.
+  // Blocks until the child exits (call from a worker thread, after ClaimWait), reaps it and
+  // timestamps the end; then ends the descendants still alive (or waits for them), and reads the
+  // counters' final values, which include every descendant's once the tree is empty.
   [[nodiscard]] ChildExit Wait();
-  // pidfd_send_signal, which can never reach a recycled pid. Returns 0, ESRCH when the child
-  // has already exited, or the errno of the failure (EINVAL for a bad signal number).
+  // Signals the child (by pidfd, which can never reach a recycled pid) and every process of its
+  // tree. Returns 0, ESRCH when nothing of the tree is left, or EINVAL for a bad signal number.
   [[nodiscard]] int Kill(int signal) noexcept;
+  // At process exit: SIGKILL to the tree, a short wait for it to go, and emp's cgroup removed.
+  void Abandon() noexcept;
+
+  [[nodiscard]] const ProcessTree& tree() const noexcept { return *tree_; }
 
  private:
-  ChildRunner(pid_t pid, UniqueFd pidfd, int64_t start_ns, std::vector<std::unique_ptr<PerfEvent>> events,
+  ChildRunner(pid_t pid, UniqueFd pidfd, std::unique_ptr<ProcessTree> tree, const SpawnOptions& options,
+              int64_t start_ns, std::vector<std::unique_ptr<PerfEvent>> events,
               std::vector<SkippedCounter> skipped) noexcept;
+  void EndTree(ChildExit& exit) noexcept;
 
   pid_t pid_;
   UniqueFd pidfd_;
+  std::unique_ptr<ProcessTree> tree_;
+  bool wait_descendants_;
+  int64_t kill_grace_ns_;
   int64_t start_ns_;
   std::vector<std::unique_ptr<PerfEvent>> events_;
   std::vector<SkippedCounter> skipped_;

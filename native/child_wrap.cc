@@ -27,6 +27,19 @@ SpawnOptions ParseOptions(const Napi::Object& obj) {
   options.args = js::StringList(obj, "args");
   options.cwd = js::String(obj, "cwd");
   options.counters = js::StringList(obj, "counters");
+  const std::string containment = js::String(obj, "containment", "auto");
+  const auto mode = ParseContainmentMode(containment);
+  if (!mode) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "option containment must be auto, cgroup or process-group; got " + containment);
+  }
+  options.containment = *mode;
+  options.wait_descendants = js::Boolean(obj, "waitDescendants", false);
+  const double grace_ms = js::Number(obj, "killGraceMs", 2000);
+  if (!(grace_ms >= 0 && grace_ms <= 3'600'000)) {
+    throw Error(ErrorCode::kInvalidArgument, "option killGraceMs must be in [0, 3600000]");
+  }
+  options.kill_grace_ns = static_cast<int64_t>(grace_ms * 1e6);
   options.stdio = {ParseStdio(obj, "stdin"), ParseStdio(obj, "stdout"), ParseStdio(obj, "stderr")};
   Napi::Value env = obj.Get("env");
   if (env.IsUndefined() || env.IsNull() || (env.IsString() && env.As<Napi::String>().Utf8Value() == "inherit")) {
@@ -70,6 +83,7 @@ Napi::Function ChildWrap::Define(Napi::Env env) {
                          InstanceAccessor<&ChildWrap::Pid>("pid"),
                          InstanceAccessor<&ChildWrap::StartNs>("startNs"),
                          InstanceAccessor<&ChildWrap::Skipped>("skipped"),
+                         InstanceAccessor<&ChildWrap::Containment>("containment"),
                          InstanceMethod<&ChildWrap::Wait>("wait"),
                          InstanceMethod<&ChildWrap::Kill>("kill"),
                      });
@@ -104,13 +118,25 @@ Napi::Value ChildWrap::Skipped(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// containment -> { kind, path?, reason? }: how the command's tree is held, and why not in a cgroup.
+Napi::Value ChildWrap::Containment(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ProcessTree& tree = child_->tree();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("kind", ContainmentKindName(tree.kind()));
+  if (!tree.path().empty()) out.Set("path", tree.path());
+  if (!tree.reason().empty()) out.Set("reason", tree.reason());
+  return out;
+}
+
 // wait() -> Promise<ChildExit>; once per child, since waiting reaps it. Never blocks this thread.
 Napi::Value ChildWrap::Wait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   EMP_JS_GUARD(env, {
     if (!child_->ClaimWait()) throw Error(ErrorCode::kState, "wait() was already called for this child");
+    return env.GetInstanceData<Addon>()->exit_watcher().Watch(child_);
   })
-  return env.GetInstanceData<Addon>()->exit_watcher().Watch(child_);
+  return env.Undefined();
 }
 
 // kill(signal = "SIGTERM") -> boolean: false when the child had already exited.

@@ -19,6 +19,7 @@ class ChildWrap : public Napi::ObjectWrap<ChildWrap> {
   Napi::Value Pid(const Napi::CallbackInfo& info);
   Napi::Value StartNs(const Napi::CallbackInfo& info);
   Napi::Value Skipped(const Napi::CallbackInfo& info);
+  Napi::Value Containment(const Napi::CallbackInfo& info);
   Napi::Value Wait(const Napi::CallbackInfo& info);
   Napi::Value Kill(const Napi::CallbackInfo& info);
 

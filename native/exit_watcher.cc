@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <string>
+#include <system_error>
 #include <thread>
 
 namespace emp {
@@ -20,6 +21,9 @@ Napi::Object ExitToJs(Napi::Env env, const ChildRunner& child, const ChildExit& 
   out.Set("signal", exit.signal != 0 ? SignalName(env, exit.signal) : env.Null());
   out.Set("startNs", Napi::BigInt::New(env, child.start_ns()));
   out.Set("endNs", Napi::BigInt::New(env, exit.end_ns));
+  out.Set("descendants", Napi::Number::New(env, static_cast<double>(exit.descendants)));
+  out.Set("treeLeft", Napi::Boolean::New(env, exit.tree_left));
+  out.Set("treeCpuNs", exit.tree_cpu_ns ? Napi::BigInt::New(env, *exit.tree_cpu_ns) : env.Null());
   Napi::Object counters = Napi::Object::New(env);
   for (const CounterValue& c : exit.counters) {
     if (!c.read_ok) continue;
@@ -67,18 +71,28 @@ ExitWatcher::~ExitWatcher() {
 Napi::Promise ExitWatcher::Watch(const std::shared_ptr<ChildRunner>& child) {
   const uint64_t id = next_id_++;
   Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env_);
-  std::thread waiter([mailbox = mailbox_, child, id] {
+  auto wait = [mailbox = mailbox_, child, id] {
     Done done{id, child, {}, std::nullopt};
     try {
       done.exit = child->Wait();
     } catch (const Error& error) {
       done.error.emplace(error);
+    } catch (const std::exception& error) {
+      // Nothing may escape a thread (std::terminate): out of memory reading the counters, say.
+      done.error.emplace(ErrorCode::kIo, std::string("waiting for the command failed: ") + error.what());
     }
     std::lock_guard<std::mutex> lock(mailbox->mutex);
     if (mailbox->async == nullptr) return;  // the environment is gone
     mailbox->done.push_back(std::move(done));
     uv_async_send(mailbox->async);
-  });
+  };
+  std::thread waiter;
+  try {
+    waiter = std::thread(std::move(wait));
+  } catch (const std::system_error& e) {
+    // Out of threads: the child stays unreaped until its runner is destroyed, which kills it.
+    throw Error(ErrorCode::kIo, std::string("cannot start a thread to wait for the command: ") + e.what());
+  }
   // Detached: it ends when the child does, and the Addon kills children at teardown. It holds
   // only shared state, so it may safely outlive this object.
   waiter.detach();

@@ -164,7 +164,31 @@ export interface SpawnOptions {
    * machine cannot count are left out and listed in `skipped`; a permission problem throws.
    */
   counters?: PerfEventName[];
+  /**
+   * How the command's process tree is held: a cgroup of emp's own where one can be made, else a
+   * process group ("auto", the default); "cgroup" throws E_UNSUPPORTED where none can be made.
+   */
+  containment?: ContainmentMode;
+  /** The run ends when every descendant has ended, not when the command itself exits. */
+  waitDescendants?: boolean;
+  /** Descendants alive when the command exits get SIGTERM, then SIGKILL after this (default 2000). */
+  killGraceMs?: number;
 }
+
+export type ContainmentMode = "auto" | "cgroup" | "process-group";
+
+/** How one command's tree was held, and why not in a cgroup when it was not. */
+export interface Containment {
+  kind: "cgroup" | "process-group";
+  /** The cgroup emp made for it (removed when the run ends). */
+  path?: string;
+  reason?: string;
+}
+
+/** What containment this machine allows emp: where its cgroups would go, or why none. */
+export type ContainmentSupport =
+  | { kind: "cgroup"; parent: string }
+  | { kind: "process-group"; reason: string };
 
 /** A counter the command runs without, and why. */
 export interface SkippedCounter {
@@ -191,8 +215,14 @@ export interface ChildExit {
   signal: NodeJS.Signals | null;
   /** CLOCK_MONOTONIC ns just before execve, the clock of the samples. */
   startNs: bigint;
-  /** CLOCK_MONOTONIC ns when waitid returned. */
+  /** CLOCK_MONOTONIC ns when waitid returned; with waitDescendants, when the last descendant ended. */
   endNs: bigint;
+  /** Descendants still alive when the command exited: ended by emp, or waited for. */
+  descendants: number;
+  /** Some descendants outlived SIGKILL's wait (stuck in the kernel). */
+  treeLeft: boolean;
+  /** CPU time of the whole tree from its cgroup's cpu.stat; null in a process group. */
+  treeCpuNs: bigint | null;
   counters: Partial<Record<PerfEventName, CounterReading>>;
 }
 
@@ -201,9 +231,10 @@ export interface NativeChild {
   /** CLOCK_MONOTONIC ns just before execve. */
   readonly startNs: bigint;
   readonly skipped: SkippedCounter[];
+  readonly containment: Containment;
   /** Resolves when the command exits (the wait runs off the JS thread). Once per child. */
   wait(): Promise<ChildExit>;
-  /** Signals the command through its pidfd (default SIGTERM); false when it had already exited. */
+  /** Signals the command (through its pidfd) and its whole tree (default SIGTERM); false when none is left. */
   kill(signal?: NodeJS.Signals | number): boolean;
 }
 
@@ -221,6 +252,7 @@ export interface NativeAddon {
   /** CLOCK_MONOTONIC in ns: the clock of every sample and child timestamp. */
   now(): bigint;
   sourceKinds(): SourceKind[];
+  containment(): ContainmentSupport;
 }
 
 function load(): NativeAddon {

@@ -16,6 +16,7 @@ import {
 } from "../measure/session.js";
 import type { MeasureSummary } from "../measure/summary.js";
 import { addon, PERF_EVENTS, type PerfEventName } from "../native.js";
+import { Interrupts } from "./interrupt.js";
 import { listOption, numberOption, parseOptions, whole } from "./options.js";
 
 const optionsSchema = z.object({
@@ -39,6 +40,7 @@ const optionsSchema = z.object({
   }),
   out: z.string().optional(),
   label: z.string().optional(),
+  waitDescendants: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
@@ -71,6 +73,7 @@ export function parseMeasureOptions(command: string[], raw: unknown): MeasureCli
     tdpW: o.tdp,
     counters: (o.counters as PerfEventName[] | undefined) ?? MEASURE_DEFAULTS.counters,
     label: o.label,
+    waitDescendants: o.waitDescendants,
     json: o.json,
     outDir: o.out ?? `emp-results/${timestamp()}`,
   };
@@ -109,22 +112,30 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
   const { json: _json, outDir: _outDir, ...config } = options;
   recorder.manifest({ config, provenance, state: "running" });
 
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.on("SIGINT", onSigint);
+  const interrupts = new Interrupts();
+  // A second signal exits at once: the files are still closed and the state recorded.
+  const onForcedExit = () => {
+    try {
+      recorder.close();
+      recorder.manifest({ config, provenance, state: "interrupted" });
+    } catch (error) {
+      process.stderr.write(`emp: could not close ${out}: ${(error as Error).message}\n`);
+    }
+  };
+  process.once("exit", onForcedExit);
   try {
     const summary = await measure({
       ...options,
       out,
       backend,
       recorder,
-      signal: abort.signal,
+      signal: interrupts.signal,
       onProgress: progressPrinter(),
     });
     const state = summary.interrupted ? "interrupted" : "complete";
     recorder.manifest({ config, provenance, state });
     process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
-    if (summary.interrupted) process.exitCode = 130;
+    if (summary.interrupted) process.exitCode = interrupts.exitCode ?? 130;
     else if (summary.runs.some((r) => r.exit_code !== 0) || summary.sampling.read_errors > 0)
       process.exitCode = 1;
     return summary;
@@ -132,7 +143,8 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
     recorder.manifest({ config, provenance, state: "failed", error: (error as Error).message });
     throw error;
   } finally {
-    process.off("SIGINT", onSigint);
+    process.off("exit", onForcedExit);
+    interrupts.dispose();
   }
 }
 
@@ -157,6 +169,10 @@ export function measureCommand(): Command {
     .option("--counters <list>", `perf counters per run (default ${MEASURE_DEFAULTS.counters.join(",")})`)
     .option("--out <dir>", "results directory (default emp-results/<timestamp>)")
     .option("--label <text>", "a label for this measurement, kept in the results")
+    .option(
+      "--wait-descendants",
+      "a run lasts until every process the command started has ended (default: until the command exits; the rest are ended)",
+    )
     .option("--json", "print only the JSON summary on stdout")
     .passThroughOptions()
     .action(async (command: string[], raw: unknown) => {

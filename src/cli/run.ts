@@ -8,6 +8,7 @@ import { formatStudy } from "../pipeline/format.js";
 import { runStudy, type StudyProgress } from "../pipeline/session.js";
 import type { StudySummary } from "../pipeline/summary.js";
 import { formatDurationS } from "../util/table.js";
+import { Interrupts } from "./interrupt.js";
 import { listOption, numberOption, parseOptions, whole } from "./options.js";
 
 const flagsSchema = z.object({
@@ -22,6 +23,7 @@ const flagsSchema = z.object({
   cooldown: numberOption("--cooldown", (n) => n >= 0 && n <= 3600, "seconds in [0, 3600]"),
   timeout: numberOption("--timeout", (n) => n > 0, "seconds above 0"),
   sources: listOption(),
+  waitDescendants: z.boolean().optional(),
   json: z.boolean().default(false),
 });
 
@@ -38,6 +40,7 @@ export function parseRunFlags(raw: unknown): { flags: StudyFlags; json: boolean 
     baselineS: o.baseline,
     cooldownS: o.cooldown,
     timeoutS: o.timeout,
+    waitDescendants: o.waitDescendants,
     sources: o.sources,
   };
   for (const key of Object.keys(flags) as (keyof StudyFlags)[])
@@ -69,18 +72,16 @@ function progressPrinter(): { onLog?: (line: string) => void; onProgress?: (even
 
 /** Runs a study with Ctrl-C wired to the session, prints the result and sets the exit code. */
 export async function runResolvedStudy(study: ResolvedStudy, json: boolean): Promise<StudySummary> {
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.on("SIGINT", onSigint);
+  const interrupts = new Interrupts();
   try {
-    const summary = await runStudy(study, { signal: abort.signal, ...progressPrinter() });
+    const summary = await runStudy(study, { signal: interrupts.signal, ...progressPrinter() });
     process.stdout.write(json ? `${JSON.stringify(summary, null, 2)}\n` : formatStudy(summary));
-    if (summary.interrupted) process.exitCode = 130;
+    if (summary.interrupted) process.exitCode = interrupts.exitCode ?? 130;
     else if (summary.skipped.length > 0 || summary.failed_runs > 0 || summary.failed_stages > 0)
       process.exitCode = 1;
     return summary;
   } finally {
-    process.off("SIGINT", onSigint);
+    interrupts.dispose();
   }
 }
 
@@ -99,6 +100,7 @@ export function runCommand(): Command {
     .option("--cooldown <seconds>", "idle time between runs")
     .option("--timeout <seconds>", "longest a run may take before it is killed")
     .option("--sources <list>", "energy interfaces to read: msr,perf-power,powercap,nvml")
+    .option("--wait-descendants", "a run lasts until every process its command started has ended")
     .option("--json", "print only the JSON summary on stdout")
     .action(async (config: string, raw: unknown) => {
       const { flags, json } = parseRunFlags(raw);

@@ -26,6 +26,7 @@ export interface StudyFlags {
   baselineS?: number;
   cooldownS?: number;
   timeoutS?: number;
+  waitDescendants?: boolean;
   sources?: string[];
 }
 
@@ -55,6 +56,7 @@ const FLAG_NAMES: Record<keyof StudyFlags, string> = {
   baselineS: "--baseline",
   cooldownS: "--cooldown",
   timeoutS: "--timeout",
+  waitDescendants: "--wait-descendants",
   sources: "--sources",
 };
 
@@ -257,6 +259,8 @@ export function studyHash(config: StudyConfig): string {
     sources: sorted(config.sources),
     counters: sorted(config.counters),
     tdp: config.tdpW,
+    // Only when set, so the hashes of studies from before the key existed stay as they were.
+    ...(config.waitDescendants ? { wait_descendants: true } : {}),
   });
 }
 

@@ -52,6 +52,9 @@ command: ./bench --quick
 # cooldown: 0
 # A run longer than this is stopped and recorded as timed out (default: no limit).
 # timeout: 10m
+# A run ends when the command exits, and processes it left running are ended (and warned about);
+# true makes each run last until the last of them has ended.
+# wait_descendants: false
 # A build or setup longer than this fails its commit (default: no limit).
 # build_timeout: 30m
 # Before each run, wait until the CPU is at most max_c °C, for at most max_wait (a bare number is max_c).

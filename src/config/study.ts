@@ -28,6 +28,8 @@ export interface StudyConfig {
   baselineS: number;
   cooldownS: number;
   timeoutS?: number;
+  /** A run lasts until every process its command started has ended, not just the command. */
+  waitDescendants: boolean;
   buildTimeoutS?: number;
   temperatureLimit?: { maxC: number; maxWaitS: number };
   sampleHz: number;
@@ -53,6 +55,7 @@ export const STUDY_DEFAULTS = {
   order: "interleaved",
   baselineS: 5,
   cooldownS: 0,
+  waitDescendants: false,
   sampleHz: 1000,
   stages: [],
   /** `temperature_limit.max_wait`. */
@@ -221,6 +224,7 @@ export const studyFields = {
   baseline: duration((s) => s > 0 && s <= 3600, "above 0 and at most 1h").optional(),
   cooldown: duration((s) => s <= 3600, "of at most 1h").optional(),
   timeout: duration((s) => s > 0, "above 0").optional(),
+  wait_descendants: z.boolean({ error: "must be true or false" }).optional(),
   build_timeout: duration((s) => s > 0, "above 0").optional(),
   temperature_limit: shaped(temperatureLimit).optional(),
   sample_hz: number(
@@ -266,6 +270,7 @@ export const FILE_KEYS = {
   baselineS: "baseline",
   cooldownS: "cooldown",
   timeoutS: "timeout",
+  waitDescendants: "wait_descendants",
   buildTimeoutS: "build_timeout",
   temperatureLimit: "temperature_limit",
   sampleHz: "sample_hz",

@@ -50,7 +50,12 @@ export class EstimateBackend implements EnergyBackend {
     const utilisation = this.runStart ? safeUtilisation(this.runStart, readSystemCpuTimes()) : 0;
     const estimate = estimateEnergy({
       durationS: Number(run.durationNs) / 1e9,
-      processCpuS: taskClock ? scaledCount(taskClock) / 1e9 : undefined,
+      // task-clock first (ns, per task); without it, the cgroup's CPU time of the whole tree.
+      processCpuS: taskClock
+        ? scaledCount(taskClock) / 1e9
+        : run.treeCpuNs !== null
+          ? Number(run.treeCpuNs) / 1e9
+          : undefined,
       systemUtilisation: utilisation,
       cpuCount: this.cpuCount,
       tdpW: this.tdp(),

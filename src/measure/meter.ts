@@ -2,7 +2,7 @@
 // machine, and runs a command with its boundaries on the sampler's clock, returning its energy per
 // domain with the baseline subtracted. `emp measure` and `emp run` both measure through it.
 import { type NetEnergy, netEnergy } from "../energy/baseline.js";
-import type { PerfEventName, SpawnOptions } from "../native.js";
+import type { Containment, ContainmentMode, PerfEventName, SpawnOptions } from "../native.js";
 import type { RunEnergyJ } from "../results/runs-writer.js";
 import type { Phase } from "../results/samples-writer.js";
 import { type ChildResult, MeasuredChild, scaledCount } from "../sampling/child.js";
@@ -24,8 +24,13 @@ export interface Span {
 
 /** The command of one run, and how long it may take. */
 export interface RunSpec extends Pick<SpawnOptions, "file" | "args" | "env" | "cwd" | "stdout" | "stderr"> {
-  /** Past this the command is sent SIGTERM, then SIGKILL after a grace period. */
+  /** Past this the command's whole tree is sent SIGTERM, then SIGKILL after a grace period. */
   timeoutS?: number;
+  /**
+   * The run lasts until every process the command started has ended; by default it ends when the
+   * command exits, and descendants still running then are ended and counted in a warning.
+   */
+  waitDescendants?: boolean;
 }
 
 /** One finished run: its boundaries, exit, energy per domain (raw, baseline share, net) and counters. */
@@ -42,6 +47,12 @@ export interface MeasuredRun {
   energy: Record<string, NetEnergy>;
   /** perf counters, scaled over multiplexing. */
   counters: Record<string, number>;
+  /** CPU time of the whole tree from its cgroup (every process, daemons included), ns; absent in a process group. */
+  treeCpuNs?: number;
+  /** Descendants still alive when the command exited (ended by emp, or waited for). */
+  descendants: number;
+  /** How the run's process tree was held. */
+  containment: Containment;
   warnings: string[];
 }
 
@@ -51,7 +62,7 @@ const TAIL_MS = 20;
 /** Time between drains: far below the time the ring takes to fill at any supported rate. */
 const DRAIN_INTERVAL_MS = 50;
 
-/** After a timeout's SIGTERM, how long the command gets to exit before SIGKILL. */
+/** After SIGTERM (a timeout, an abort, descendants left running), how long a tree gets before SIGKILL. */
 const KILL_GRACE_MS = 2000;
 
 export class Meter {
@@ -69,6 +80,8 @@ export class Meter {
       sink?: SampleSink;
       counters: readonly PerfEventName[];
       signal?: AbortSignal;
+      /** How each run's tree is held (default "auto": a cgroup where emp can make one). */
+      containment?: ContainmentMode;
     },
   ) {}
 
@@ -120,21 +133,28 @@ export class Meter {
       args: spec.args,
       env: spec.env,
       cwd: spec.cwd,
+      // A command in a process group of its own is stopped (SIGTTIN) if it reads the terminal.
+      stdin: process.stdin.isTTY ? "ignore" : "inherit",
       stdout: spec.stdout,
       stderr: spec.stderr,
       counters: [...this.options.counters],
+      containment: this.options.containment,
+      waitDescendants: spec.waitDescendants,
+      killGraceMs: KILL_GRACE_MS,
     });
-    const abort = () => child.kill("SIGTERM");
-    signal?.addEventListener("abort", abort, { once: true });
-    let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
+    const end = () => {
+      child.kill("SIGTERM");
+      killTimer ??= setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
+    };
+    signal?.addEventListener("abort", end, { once: true });
+    let timedOut = false;
     const timeout =
       spec.timeoutS === undefined
         ? undefined
         : setTimeout(() => {
             timedOut = true;
-            child.kill("SIGTERM");
-            killTimer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
+            end();
           }, spec.timeoutS * 1000);
     let result: ChildResult;
     try {
@@ -142,7 +162,7 @@ export class Meter {
     } finally {
       clearTimeout(timeout);
       clearTimeout(killTimer);
-      signal?.removeEventListener("abort", abort);
+      signal?.removeEventListener("abort", end);
     }
     if (signal?.aborted) {
       this.phase = "cooldown";
@@ -159,7 +179,7 @@ export class Meter {
       this.skippedReported = true;
       this.warnings.push(`counters not available here: ${result.skipped.map((s) => s.name).join(", ")}`);
     }
-    const run = this.measured(ordinal, warmup, result, baselineW, timedOut, spec.timeoutS);
+    const run = this.measured(ordinal, warmup, result, baselineW, timedOut, spec, child.containment);
     // Every span the session asks about from now on begins after this run.
     this.backend.discardBefore?.(result.endNs);
     return run;
@@ -171,7 +191,8 @@ export class Meter {
     result: ChildResult,
     baselineW: Record<string, number>,
     timedOut: boolean,
-    timeoutS: number | undefined,
+    spec: RunSpec,
+    containment: Containment,
   ): MeasuredRun {
     const durationS = Number(result.durationNs) / 1e9;
     const energy: Record<string, NetEnergy> = {};
@@ -184,9 +205,10 @@ export class Meter {
     for (const [name, reading] of Object.entries(result.counters)) {
       if (reading) counters[name] = scaledCount(reading);
     }
+    warnings.push(...treeWarnings(result, spec, containment));
     if (timedOut) {
       warnings.push(
-        `timed out after ${timeoutS} s and was killed: its energy is kept but is not the whole run`,
+        `timed out after ${spec.timeoutS} s and was killed: its energy is kept but is not the whole run`,
       );
     } else if (result.exitCode !== 0) {
       warnings.push(
@@ -204,6 +226,9 @@ export class Meter {
       timedOut,
       energy,
       counters,
+      ...(result.treeCpuNs === null ? {} : { treeCpuNs: Number(result.treeCpuNs) }),
+      descendants: result.descendants,
+      containment,
       warnings,
     };
   }
@@ -223,6 +248,33 @@ export class Meter {
     this.drain();
   }
 }
+
+/** What a run's process tree did that a reader of its energy should know. */
+function treeWarnings(result: ChildResult, spec: RunSpec, containment: Containment): string[] {
+  const out: string[] = [];
+  const n = result.descendants;
+  const processes = `${n} descendant process${n === 1 ? "" : "es"}`;
+  if (n > 0 && !spec.waitDescendants) {
+    out.push(
+      `${processes} still running when the command exited ${n === 1 ? "was" : "were"} ended (SIGTERM, and SIGKILL ${KILL_GRACE_MS / 1000} s later if still alive); ` +
+        "the run ends at the command's exit: pass --wait-descendants (study key wait_descendants) to measure until the last one ends",
+    );
+  }
+  if (result.treeLeft) {
+    out.push(
+      `some of the command's processes outlived SIGKILL (stuck in the kernel) and may still run${containment.path ? ` in ${containment.path}` : ""}`,
+    );
+  }
+  return out;
+}
+
+/** The metrics of a run beside its energy, as runs.arrow names them: perf counters and the tree's CPU time. */
+export function runMetrics(run: MeasuredRun): Record<string, number> {
+  return run.treeCpuNs === undefined ? run.counters : { ...run.counters, [TREE_CPU_METRIC]: run.treeCpuNs };
+}
+
+/** The cgroup's CPU time of a run's whole tree, beside the perf counters in runs.arrow. */
+export const TREE_CPU_METRIC = "tree-cpu-time";
 
 /** A run's energy as runs.arrow stores it. */
 export function runEnergyJ(run: MeasuredRun): Record<string, RunEnergyJ> {

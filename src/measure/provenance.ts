@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { gatherHostFacts } from "../host/facts.js";
-import type { SensorReport } from "../native.js";
+import { addon, type SensorReport } from "../native.js";
 import type { EnergyBackend } from "./backend.js";
 import type { Provenance } from "./recorder.js";
 import { selectEnergySources } from "./select-sources.js";
@@ -50,6 +50,8 @@ export function gatherProvenance(
     sources: backend.estimated ? backend.domains : selectEnergySources(reports, requested).domains,
     sensors: reports.map((r) => ({ kind: r.kind, status: r.status })),
     git_commit: gitCommit(),
+    // How each run's process tree is held: a cgroup of emp's own, or a process group and why.
+    containment: addon.containment(),
     node: process.version,
   };
 }

@@ -8,6 +8,7 @@ import { writeJsonAtomic } from "../results/atomic.js";
 import { counterMetric, type RunRecord, RunsWriter } from "../results/runs-writer.js";
 import { type Phase, SamplesWriter } from "../results/samples-writer.js";
 import type { TickBatch } from "../sampling/sampler.js";
+import { TREE_CPU_METRIC } from "./meter.js";
 import type { MeasureSummary } from "./summary.js";
 
 export interface Provenance {
@@ -38,7 +39,7 @@ export class SessionRecorder {
     this.runs = new RunsWriter(join(this.dir, "runs.arrow"), {
       session: this.session,
       domains,
-      metrics: counters.map(counterMetric),
+      metrics: [...counters, TREE_CPU_METRIC].map(counterMetric),
       provenance: this.provenance,
     });
   }

@@ -3,13 +3,13 @@
 // then energy per run with the baseline subtracted, and statistics over the runs.
 import { baselineDrift } from "../energy/baseline.js";
 import { estimateWarning } from "../energy/estimate.js";
-import { addon, type PerfEventName, type SensorReport } from "../native.js";
+import { addon, type ContainmentMode, type PerfEventName, type SensorReport } from "../native.js";
 import type { RunRecord } from "../results/runs-writer.js";
 import { summarize } from "../stats/summary.js";
 import { sleep } from "../util/sleep.js";
 import type { EnergyBackend } from "./backend.js";
 import { EstimateBackend } from "./estimate-backend.js";
-import { type MeasuredRun, Meter, runEnergyJ, type Span } from "./meter.js";
+import { type MeasuredRun, Meter, runEnergyJ, runMetrics, type Span } from "./meter.js";
 import { resolveCommand } from "./preflight.js";
 import type { SessionRecorder } from "./recorder.js";
 import { selectEnergySources } from "./select-sources.js";
@@ -31,6 +31,10 @@ export interface MeasureOptions {
   /** TDP (W) of the estimate used where no energy sensor can be read; default 5 W per CPU. */
   tdpW?: number;
   counters?: PerfEventName[];
+  /** Each run lasts until every process the command started has ended (default: until the command exits). */
+  waitDescendants?: boolean;
+  /** How each run's process tree is held; default "auto" (a cgroup where emp can make one). */
+  containment?: ContainmentMode;
   label?: string;
   /** Aborting stops the session after killing the run in progress; the runs done are kept. */
   signal?: AbortSignal;
@@ -107,6 +111,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
     sink: recorder,
     counters: options.counters ?? MEASURE_DEFAULTS.counters,
     signal,
+    containment: options.containment,
   });
   const warnings: string[] = [];
 
@@ -124,7 +129,11 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
     for (let i = 0; i < total && !signal?.aborted; i++) {
       const isWarmup = i < warmup;
       progress({ kind: "run-start", index: i, warmup: isWarmup, total });
-      const run = await meter.measure({ file, args }, isWarmup, baselineW);
+      const run = await meter.measure(
+        { file, args, waitDescendants: options.waitDescendants },
+        isWarmup,
+        baselineW,
+      );
       if (run === undefined) break; // the run in progress was cut short: it is not a measurement
       runs.push(run);
       recorder?.run(runRecord(run, options.label));
@@ -169,7 +178,7 @@ function runRecord(run: MeasuredRun, label?: string): RunRecord {
     exitCode: run.exitCode,
     signal: run.signal,
     energy: runEnergyJ(run),
-    metrics: run.counters,
+    metrics: runMetrics(run),
     warnings: run.warnings,
   };
 }
@@ -191,6 +200,7 @@ function runSummary(run: MeasuredRun): RunSummary {
     energy_j: energyJ,
     net_energy_j: netJ,
     counters: run.counters,
+    descendants: run.descendants,
   };
 }
 

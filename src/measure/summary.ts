@@ -48,6 +48,8 @@ export interface RunSummary {
   energy_j: Record<string, number>;
   net_energy_j: Record<string, number>;
   counters: Record<string, number>;
+  /** Descendants still running when the command exited: ended by emp, or waited for with --wait-descendants. */
+  descendants: number;
 }
 
 export interface MeasureSummary {

@@ -10,7 +10,7 @@ import type { ResolvedStudy } from "../config/resolve.js";
 import { Mirror } from "../git/repository.js";
 import { Ledger } from "../ledger/ledger.js";
 import type { EnergyBackend } from "../measure/backend.js";
-import { type MeasuredRun, Meter, runEnergyJ } from "../measure/meter.js";
+import { type MeasuredRun, Meter, runEnergyJ, runMetrics } from "../measure/meter.js";
 import { prepareOutputDir } from "../measure/preflight.js";
 import { gatherProvenance } from "../measure/provenance.js";
 import type { Provenance } from "../measure/recorder.js";
@@ -158,6 +158,17 @@ class StudySession {
     let state: "complete" | "interrupted" | "failed" = "complete";
     let failure: unknown;
     let context: SessionContext | undefined;
+    // A process that exits now (a second Ctrl-C) still leaves closed files and a recorded state.
+    const onForcedExit = () => {
+      try {
+        samples.close();
+        this.ledger.endSession(this.sessionId, "interrupted", "stopped at once by a second signal");
+        this.manifest(provenance, "interrupted");
+      } catch (error) {
+        process.stderr.write(`emp: could not close ${this.out}: ${(error as Error).message}\n`);
+      }
+    };
+    process.once("exit", onForcedExit);
     try {
       const mirror = await Mirror.open(config.repo, join(this.out, "repo.git"));
       const commits = await mirror.resolve(config.commits, config.paths);
@@ -207,6 +218,7 @@ class StudySession {
       state = this.stopReason !== undefined ? "interrupted" : "failed";
       failure = error;
     } finally {
+      process.off("exit", onForcedExit);
       meter.stop();
       samples.close();
     }
@@ -434,7 +446,7 @@ class StudySession {
       signal: result.signal,
       timedOut: result.timedOut,
       energy: runEnergyJ(result),
-      metrics: result.counters,
+      metrics: runMetrics(result),
       warnings: result.warnings,
     });
     this.outcomes.push({ slot, id, result });

@@ -26,12 +26,15 @@ export interface RunMetric {
   unit: string;
 }
 
-/** A perf counter's column in runs.arrow: `task-clock` → `task_clock` in ns, other events counted. */
+/** Metrics measured in ns; every other one is a count. */
+const NS_METRICS = new Set(["task-clock", "cpu-clock", "tree-cpu-time"]);
+
+/**
+ * A metric's column in runs.arrow: a perf counter (`task-clock` → `task_clock` in ns, other events
+ * counted) or the tree's cgroup CPU time (`tree-cpu-time` → `tree_cpu_time` in ns).
+ */
 export function counterMetric(counter: string): RunMetric {
-  return {
-    name: counter.replaceAll("-", "_"),
-    unit: counter === "task-clock" || counter === "cpu-clock" ? "ns" : "count",
-  };
+  return { name: counter.replaceAll("-", "_"), unit: NS_METRICS.has(counter) ? "ns" : "count" };
 }
 
 export interface RunsWriterOptions {

@@ -4,6 +4,7 @@ import { fromNative, native } from "../errors.js";
 import {
   addon,
   type ChildExit,
+  type Containment,
   type CounterReading,
   type NativeChild,
   type SkippedCounter,
@@ -47,13 +48,18 @@ export class MeasuredChild {
     return this.handle.skipped;
   }
 
+  /** How the command's tree is held (a cgroup of emp's own, or a process group), and why. */
+  get containment(): Containment {
+    return this.handle.containment;
+  }
+
   /** Resolves when the command exits; every call returns the same promise. */
   wait(): Promise<ChildResult> {
     this.exit ??= this.waitOnce();
     return this.exit;
   }
 
-  /** Sends `signal` (default SIGTERM); false when the command had already exited. */
+  /** Sends `signal` (default SIGTERM) to the command and its whole tree; false when none of it is left. */
   kill(signal?: NodeJS.Signals | number): boolean {
     return native(() => this.handle.kill(signal));
   }

@@ -84,6 +84,7 @@ export function measureStage(): Stage<"run"> {
             stdout: log,
             stderr: log,
             timeoutS: config.timeoutS,
+            waitDescendants: config.waitDescendants,
           },
           context.slot.warmup,
           context.baselineW,

@@ -371,6 +371,99 @@ describe("emp report and emp plot on an emp run study (fixture power)", () => {
   });
 });
 
+describe("emp run and the measured process tree", () => {
+  /** A one-commit repository whose command is `script`. */
+  function scriptRepo(name: string, script: string): string {
+    const repo = join(scratch, name);
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    writeFileSync(join(repo, "bench.sh"), script);
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "bench");
+    return repo;
+  }
+
+  function alive(pid: number): boolean {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    } catch {
+      return false;
+    }
+  }
+
+  it("wait_descendants: each run lasts until its background child has ended", () => {
+    const repo = scriptRepo("waits", "sleep 0.3 &\nexit 0\n");
+    const config = join(scratch, "waits.yaml");
+    const out = join(scratch, "waits-out");
+    writeFileSync(
+      config,
+      [
+        `repo: ${repo}`,
+        "commits: HEAD",
+        'command: "sh bench.sh"',
+        "repeat: 2",
+        "warmup: 0",
+        "baseline: 0.2",
+        "wait_descendants: true",
+        `out: ${out}`,
+      ].join("\n"),
+    );
+    const result = runEmp(["run", config, "--json"]);
+    expect(result.status, result.stderr).toBe(0);
+    const durations = runsTable(out).getChild("duration_s")?.toArray() as Float64Array;
+    expect([...durations].every((d) => d >= 0.3)).toBe(true);
+    expect(JSON.parse(result.stdout).warnings.some((w: string) => /descendant/.test(w))).toBe(false);
+  });
+
+  it("SIGTERM to emp run ends the run's whole tree, keeps the runs done and exits 143", async () => {
+    const pids = join(scratch, "term-pids");
+    // The first run ends at once; the second starts a grandchild and waits.
+    const repo = scriptRepo(
+      "term",
+      `sleep 77 & echo $! >> ${pids}\n[ $(wc -l < ${pids}) -ge 2 ] && sleep 60\nexit 0\n`,
+    );
+    const config = join(scratch, "term.yaml");
+    const out = join(scratch, "term-out");
+    writeFileSync(
+      config,
+      [
+        `repo: ${repo}`,
+        "commits: HEAD",
+        'command: "sh bench.sh"',
+        "repeat: 3",
+        "warmup: 0",
+        "baseline: 0.2",
+        `out: ${out}`,
+      ].join("\n"),
+    );
+    const child = spawn(process.execPath, [main, "run", config, "--json"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const count = () => (existsSync(pids) ? readFileSync(pids, "utf8").trim().split("\n").length : 0);
+    const deadline = Date.now() + 30_000;
+    while (count() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(143);
+    expect(JSON.parse(stdout).interrupted).toBe(true);
+    expect(runsTable(out).numRows).toBe(1);
+    const warnings = runsTable(out).getChild("warnings")?.get(0);
+    expect(JSON.stringify(warnings)).toContain("1 descendant process still running");
+    expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).state).toBe("interrupted");
+    const history = JSON.parse(runEmp(["history", out, "--json"]).stdout);
+    expect(history.sessions.map((s: { state: string }) => s.state)).toEqual(["interrupted"]);
+    const started = readFileSync(pids, "utf8").trim().split("\n").map(Number);
+    const until = Date.now() + 10_000;
+    while (started.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(started.filter(alive)).toEqual([]);
+  });
+});
+
 describe("emp run and emp resume: bad input", () => {
   it("exits 2 with one message and the fix, nothing measured, no stack trace", () => {
     const config = join(scratch, "bad.yaml");

@@ -57,7 +57,11 @@ function sensorLines(sensor: SensorEntry): string[] {
 
 export function formatProbeReport(report: ProbeReport): string {
   const lines: string[] = ["Host"];
-  const host = hostLines(report.host);
+  const containment =
+    report.containment.kind === "cgroup"
+      ? `cgroup v2 (a cgroup per run under ${report.containment.parent})`
+      : `process group (no cgroup: ${report.containment.reason})`;
+  const host: [string, string][] = [...hostLines(report.host), ["Process tree", containment]];
   const width = Math.max(...host.map(([k]) => k.length)) + 2;
   for (const [key, value] of host) lines.push(`  ${key.padEnd(width)}${value}`);
   lines.push("", "Sensors");

@@ -2,7 +2,13 @@
 // verdict on RAPL with the reason it is missing and what to do about it.
 import { native } from "../errors.js";
 import { gatherHostFacts, type HostFacts } from "../host/facts.js";
-import { addon, type SensorReport, type SensorStatus, type SourceKind } from "../native.js";
+import {
+  addon,
+  type ContainmentSupport,
+  type SensorReport,
+  type SensorStatus,
+  type SourceKind,
+} from "../native.js";
 import type { CrossCheck } from "./cross-check.js";
 
 /** One source kind's verdict, as the addon reports it. */
@@ -20,6 +26,8 @@ export interface RaplVerdict {
 export interface ProbeReport {
   host: HostFacts;
   rapl: RaplVerdict;
+  /** How a measured command's process tree is held here: a cgroup of emp's own, or a process group and why. */
+  containment: ContainmentSupport;
   sensors: SensorEntry[];
   crossCheck?: CrossCheck[];
 }
@@ -83,5 +91,5 @@ export function probeSensors(): SensorEntry[] {
 export function buildProbeReport(): ProbeReport {
   const host = gatherHostFacts();
   const sensors = probeSensors();
-  return { host, rapl: raplVerdict(host, sensors), sensors };
+  return { host, rapl: raplVerdict(host, sensors), containment: native(() => addon.containment()), sensors };
 }

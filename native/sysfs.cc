@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <map>
 #include <memory>
 
@@ -29,24 +30,11 @@ std::optional<std::string> ReadText(const std::string& path) {
   return text;
 }
 
-std::optional<uint64_t> ReadU64(const std::string& path) {
-  auto text = ReadText(path);
-  uint64_t value = 0;
-  if (!text || !ParseU64(text->data(), text->size(), &value)) return std::nullopt;
-  return value;
-}
-
-std::optional<int64_t> ReadI64(const std::string& path) {
-  auto text = ReadText(path);
-  int64_t value = 0;
-  if (!text || !ParseI64(text->data(), text->size(), &value)) return std::nullopt;
-  return value;
-}
-
 std::optional<int> ParseIndex(std::string_view text, int limit) noexcept {
   int value = 0;
   const char* end = text.data() + text.size();
-  // from_chars takes no sign, blank or prefix, and reports overflow instead of throwing.
+  // from_chars takes no blank, '+' or base prefix (a '-' is refused below) and reports overflow
+  // instead of throwing.
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc() || ptr != end || text.front() == '-' || value >= limit) return std::nullopt;
   return value;

@@ -2,7 +2,6 @@
 // may throw, so they belong to discovery and construction, never to the sampler's loop.
 #pragma once
 
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,13 +11,11 @@ namespace emp::sysfs {
 
 // Whole file as text with the trailing newline removed; nullopt (errno set) when unreadable.
 [[nodiscard]] std::optional<std::string> ReadText(const std::string& path);
-[[nodiscard]] std::optional<uint64_t> ReadU64(const std::string& path);
-[[nodiscard]] std::optional<int64_t> ReadI64(const std::string& path);
 // Entry names of a directory, sorted naturally (intel-rapl:2 before intel-rapl:10); empty when absent.
 [[nodiscard]] std::vector<std::string> ListDir(const std::string& path);
 [[nodiscard]] bool Exists(const std::string& path);
 // CPU, package and zone numbers at or above this are not the kernel's: Linux's NR_CPUS is at most
-// 8192 on x86 (CONFIG_MAXSMP). The bound keeps a corrupt "0-4000000000" from listing billions.
+// 8192 on x86 (CONFIG_MAXSMP). The bound keeps a corrupt "0-2000000000" from listing billions.
 inline constexpr int kMaxCpus = 1 << 16;
 
 // A decimal number in [0, limit) and nothing else ("7", not "7a", "-1" or "99999999999"); nullopt

@@ -50,35 +50,40 @@ void Addon::Register(const std::shared_ptr<ChildRunner>& child) {
 // probe(kinds?: string[]) -> SensorReport[]: what each source kind can read here, and why not.
 Napi::Value Addon::Probe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<std::string> wanted;
-  if (info.Length() > 0 && info[0].IsArray()) {
-    Napi::Array array = info[0].As<Napi::Array>();
-    for (uint32_t i = 0; i < array.Length(); ++i) wanted.push_back(array.Get(i).ToString().Utf8Value());
-  }
-  const Roots roots = Roots::FromEnvironment();
-  Napi::Array out = Napi::Array::New(env);
-  uint32_t n = 0;
-  for (const SourceKind& kind : SourceKinds()) {
-    if (!Selected(wanted, kind.kind)) continue;
-    SensorReport report = kind.probe(roots);
-    Napi::Object obj = Napi::Object::New(env);
-    obj.Set("kind", report.kind);
-    obj.Set("status", SensorStatusName(report.status));
-    obj.Set("reason", report.reason);
-    obj.Set("fix", report.fix);
-    Napi::Array channels = Napi::Array::New(env, report.channels.size());
-    for (size_t i = 0; i < report.channels.size(); ++i) channels.Set(i, js::ChannelToJs(env, report.channels[i]));
-    obj.Set("channels", channels);
-    Napi::Object details = Napi::Object::New(env);
-    for (const auto& [key, value] : report.details) details.Set(key, value);
-    obj.Set("details", details);
-    out.Set(n++, obj);
-  }
-  return out;
+  EMP_JS_GUARD(env, {
+    std::vector<std::string> wanted;
+    if (info.Length() > 0 && info[0].IsArray()) {
+      Napi::Array array = info[0].As<Napi::Array>();
+      for (uint32_t i = 0; i < array.Length(); ++i) wanted.push_back(array.Get(i).ToString().Utf8Value());
+    }
+    const Roots roots = Roots::FromEnvironment();
+    Napi::Array out = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (const SourceKind& kind : SourceKinds()) {
+      if (!Selected(wanted, kind.kind)) continue;
+      SensorReport report = ProbeKind(kind, roots);
+      Napi::Object obj = Napi::Object::New(env);
+      obj.Set("kind", report.kind);
+      obj.Set("status", SensorStatusName(report.status));
+      obj.Set("reason", report.reason);
+      obj.Set("fix", report.fix);
+      Napi::Array channels = Napi::Array::New(env, report.channels.size());
+      for (size_t i = 0; i < report.channels.size(); ++i) channels.Set(i, js::ChannelToJs(env, report.channels[i]));
+      obj.Set("channels", channels);
+      Napi::Object details = Napi::Object::New(env);
+      for (const auto& [key, value] : report.details) details.Set(key, value);
+      obj.Set("details", details);
+      out.Set(n++, obj);
+    }
+    return out;
+  })
 }
 
 // now() -> bigint: CLOCK_MONOTONIC in ns, the clock of every tick and child timestamp.
-Napi::Value Addon::Now(const Napi::CallbackInfo& info) { return Napi::BigInt::New(info.Env(), MonotonicNowNs()); }
+Napi::Value Addon::Now(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EMP_JS_GUARD(env, { return Napi::BigInt::New(env, MonotonicNowNs()); })
+}
 
 // containment() -> { kind: "cgroup", parent } | { kind: "process-group", reason }: how a measured
 // command's tree would be held here.
@@ -99,10 +104,13 @@ Napi::Value Addon::Containment(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Addon::SourceKindNames(const Napi::CallbackInfo& info) {
-  Napi::Array out = Napi::Array::New(info.Env());
-  uint32_t n = 0;
-  for (const SourceKind& kind : SourceKinds()) out.Set(n++, kind.kind);
-  return out;
+  Napi::Env env = info.Env();
+  EMP_JS_GUARD(env, {
+    Napi::Array out = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (const SourceKind& kind : SourceKinds()) out.Set(n++, kind.kind);
+    return out;
+  })
 }
 
 NODE_API_ADDON(Addon)

@@ -18,6 +18,7 @@ enum class ErrorCode {
   kInvalidArgument,  // the caller passed something malformed
   kState,            // the call does not fit the object's state (start twice)
   kSpawn,            // the measured command could not be started
+  kInternal,         // a C++ exception no check anticipated: a fault in emp, reported instead of aborting
 };
 
 [[nodiscard]] const char* ErrorCodeName(ErrorCode code) noexcept;
@@ -48,13 +49,24 @@ class Error : public std::runtime_error {
 [[nodiscard]] Error ErrnoError(int sys_errno, const std::string& what, const std::string& path,
                                std::string suggestion = {});
 
+// Turns an exception that is not an emp::Error into one, saying what was being done (`doing`:
+// "probing powercap") and where: a failed thread or allocation keeps its errno, anything else is
+// kInternal. Called only from catch blocks; the current exception is rethrown to be inspected.
+[[nodiscard]] Error ErrorFromCurrentException(const std::string& doing, const std::string& path = {});
+
 }  // namespace emp
 
-// Every binding entry point runs its body through this, so a C++ emp::Error reaches JS as the
-// factory's Error and never as an opaque C++ exception.
-#define EMP_JS_GUARD(env, body)              \
-  try {                                      \
-    body                                     \
-  } catch (const ::emp::Error& emp_error_) { \
-    throw emp_error_.ToJs(env);              \
+// Every binding entry point runs its body through this, so whatever C++ throws reaches JS as the
+// factory's Error, with a code and the entry point's name, and never reaches std::terminate. A
+// Napi::Error (a JS exception already pending, or one the body built) passes through untouched.
+// Variadic so that a body with top-level commas (a structured binding) needs no extra parentheses.
+#define EMP_JS_GUARD(env, ...)                                                           \
+  try {                                                                                  \
+    __VA_ARGS__                                                                          \
+  } catch (const ::emp::Error& emp_error_) {                                             \
+    throw emp_error_.ToJs(env);                                                          \
+  } catch (const ::Napi::Error&) {                                                       \
+    throw;                                                                               \
+  } catch (...) {                                                                        \
+    throw ::emp::ErrorFromCurrentException(std::string("native ") + __func__).ToJs(env); \
   }

@@ -3,8 +3,10 @@
 #include <linux/perf_event.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -91,9 +93,7 @@ std::vector<Reader> Readers(const Roots& roots, const PerfPowerPmu& pmu,
     return readers;
   }
   for (int cpu : pmu.cpumask) {
-    auto id =
-        sysfs::ReadI64(roots.sysfs + "/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/physical_package_id");
-    const int package = id && *id >= 0 ? static_cast<int>(*id) : 0;
+    const int package = sysfs::TopologyId(roots.sysfs, cpu, "physical_package_id");
     bool seen = false;
     for (const auto& r : readers) seen |= r.package == package;
     // Multi-die packages list one CPU per die; emp's domains are per package, so the first die
@@ -171,9 +171,10 @@ std::optional<std::vector<std::pair<unsigned, unsigned>>> ParsePerfFormat(const 
     size_t comma = list.find(',', start);
     if (comma == std::string::npos) comma = list.size();
     const std::string part = list.substr(start, comma - start);
+    // strtoul would take a sign ("-1" as ULONG_MAX) or leading blanks; the kernel writes neither.
+    if (part.empty() || !std::isdigit(static_cast<unsigned char>(part[0]))) return std::nullopt;
     char* end = nullptr;
     const unsigned long lo = std::strtoul(part.c_str(), &end, 10);
-    if (end == part.c_str()) return std::nullopt;
     unsigned long hi = lo;
     if (*end == '-') {
       const char* hi_start = end + 1;
@@ -203,10 +204,12 @@ std::optional<uint64_t> ParsePerfEventConfig(const std::string& terms,
     uint64_t value = 1;  // a bare term is a flag set to 1
     if (eq != std::string::npos) {
       const std::string text = term.substr(eq + 1);
+      // strtoull would take a sign ("-1" as 2^64-1) or leading blanks; the kernel writes neither.
+      if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return std::nullopt;
       char* end = nullptr;
       errno = 0;
       value = std::strtoull(text.c_str(), &end, 0);
-      if (end == text.c_str() || *end != '\0' || errno != 0) return std::nullopt;
+      if (*end != '\0' || errno != 0) return std::nullopt;
     }
     auto format = formats.find(name);
     if (format == formats.end()) {
@@ -241,9 +244,18 @@ std::optional<double> ParsePerfScale(const std::string& text) {
 std::optional<PerfPowerPmu> PerfPowerSource::Describe(const std::string& sysfs_root) {
   PerfPowerPmu pmu;
   pmu.dir = sysfs_root + "/bus/event_source/devices/power";
-  auto type = sysfs::ReadU64(pmu.dir + "/type");
-  if (!type) return std::nullopt;
-  pmu.type = static_cast<uint32_t>(*type);
+  const std::string type_path = pmu.dir + "/type";
+  auto type_text = sysfs::ReadText(type_path);
+  if (!type_text) return std::nullopt;
+  uint64_t type = 0;
+  // perf_event_attr.type is 32 bits: a larger number would be truncated into another PMU's type
+  // (2^32 into 0, the CPU's hardware events) and counted as energy.
+  if (!ParseU64(type_text->data(), type_text->size(), &type) || type > UINT32_MAX) {
+    throw Error(ErrorCode::kUnsupported,
+                type_path + " holds '" + Excerpt(*type_text) + "', not a PMU type (0 to 2^32-1)", 0, type_path,
+                kUnsupportedFix);
+  }
+  pmu.type = static_cast<uint32_t>(type);
   if (auto mask = sysfs::ReadText(pmu.dir + "/cpumask")) pmu.cpumask = sysfs::ParseCpuList(*mask);
   std::map<std::string, std::string> formats;
   for (const auto& name : sysfs::ListDir(pmu.dir + "/format")) {
@@ -280,7 +292,13 @@ std::optional<PerfPowerPmu> PerfPowerSource::Describe(const std::string& sysfs_r
 SensorReport PerfPowerSource::Probe(const Roots& roots) {
   SensorReport report;
   report.kind = "perf-power";
-  auto pmu = Describe(roots.sysfs);
+  std::optional<PerfPowerPmu> pmu;
+  try {
+    pmu = Describe(roots.sysfs);
+  } catch (const Error& error) {
+    ReportFailure(report, error);
+    return report;
+  }
   if (!pmu) {
     report.status = SensorStatus::kAbsent;
     report.reason = std::string(kAbsentReason) + " (" + roots.sysfs + "/bus/event_source/devices/power/type)";

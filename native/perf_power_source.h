@@ -47,7 +47,8 @@ struct PerfPowerPmu {
 
 class PerfPowerSource final : public Source {
  public:
-  // nullopt when <sysfs>/bus/event_source/devices/power/type does not exist.
+  // nullopt when <sysfs>/bus/event_source/devices/power/type cannot be read; throws emp::Error
+  // (unsupported) when it holds no PMU type, a number in [0, 2^32).
   [[nodiscard]] static std::optional<PerfPowerPmu> Describe(const std::string& sysfs_root);
   [[nodiscard]] static SensorReport Probe(const Roots& roots);
   [[nodiscard]] static std::unique_ptr<Source> Create(const Roots& roots, const SourceSpec& spec);

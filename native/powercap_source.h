@@ -19,9 +19,19 @@ struct PowercapZone {
   uint64_t max_energy_range_uj = 0;
 };
 
+// What discovery found: the zones that can be used, and why each other zone cannot.
+struct PowercapTree {
+  std::vector<PowercapZone> zones;
+  std::vector<std::string> refused;  // "<dir>/max_energy_range_uj is '1': ..."
+};
+
 class PowercapSource final : public Source {
  public:
-  [[nodiscard]] static std::vector<PowercapZone> Discover(const std::string& sysfs_root);
+  // A zone is refused, never guessed at, when its directory or name is out of the kernel's pattern
+  // or its max_energy_range_uj is missing, not a number, 1 or less (no counter has so short a
+  // range: it would read as wraps on every tick), or past 2^53 - 1 (the wrap would not survive as
+  // a JS number).
+  [[nodiscard]] static PowercapTree Discover(const std::string& sysfs_root);
   [[nodiscard]] static SensorReport Probe(const Roots& roots);
   [[nodiscard]] static std::unique_ptr<Source> Create(const Roots& roots, const SourceSpec& spec);
 

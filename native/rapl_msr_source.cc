@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -126,11 +127,6 @@ bool AddOptional(const Roots& roots, Plan& plan, const std::string& name, const 
   return true;
 }
 
-int TopologyValue(const std::string& sysfs_root, int cpu, const char* file) {
-  auto value = sysfs::ReadI64(sysfs_root + "/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/" + file);
-  return value && *value >= 0 ? static_cast<int>(*value) : 0;
-}
-
 // Intel SPR and EMR servers count platform (psys) energy in whole joules, not in the 0x606 unit
 // (Linux arch/x86/events/rapl.c, RAPL_UNIT_QUIRK_INTEL_SPR).
 bool HasFixedPsysUnit(const CpuIdentity& cpu) noexcept {
@@ -179,8 +175,8 @@ void PlanAmd(const Roots& roots, const std::vector<sysfs::PackageCpu>& packages,
              std::vector<std::pair<std::string, std::string>>& details) {
   std::map<std::pair<int, int>, int> first_cpu_of_core;
   for (int cpu : sysfs::OnlineCpus(roots.sysfs)) {
-    first_cpu_of_core.emplace(std::make_pair(TopologyValue(roots.sysfs, cpu, "physical_package_id"),
-                                             TopologyValue(roots.sysfs, cpu, "core_id")),
+    first_cpu_of_core.emplace(std::make_pair(sysfs::TopologyId(roots.sysfs, cpu, "physical_package_id"),
+                                             sysfs::TopologyId(roots.sysfs, cpu, "core_id")),
                               cpu);
   }
   size_t cores = 0;
@@ -216,16 +212,24 @@ Plan Build(const Roots& roots, std::vector<std::pair<std::string, std::string>>&
   auto cpuinfo = sysfs::ReadText(cpuinfo_path);
   if (!cpuinfo) throw ErrnoError(errno, "cannot read the CPU identity", cpuinfo_path);
   const CpuIdentity cpu = ParseCpuInfo(*cpuinfo);
-  details.emplace_back("vendor", cpu.vendor_id.empty() ? "unknown" : cpu.vendor_id);
+  details.emplace_back("vendor", cpu.vendor_id.empty() ? "unknown" : Excerpt(cpu.vendor_id));
   details.emplace_back("family", cpu.family < 0 ? "unknown" : HexString(static_cast<uint64_t>(cpu.family)));
   details.emplace_back("model", cpu.model < 0 ? "unknown" : HexString(static_cast<uint64_t>(cpu.model)));
 
   const bool amd_like =
       (cpu.vendor == CpuVendor::kAmd && cpu.family >= 0x17) || (cpu.vendor == CpuVendor::kHygon && cpu.family >= 0x18);
   if (cpu.vendor == CpuVendor::kUnknown) {
+    throw Error(
+        ErrorCode::kUnsupported,
+        "CPU vendor '" + Excerpt(cpu.vendor_id) + "' has no RAPL MSRs that emp knows (Intel, AMD 17h+, Hygon 18h+)", 0,
+        cpuinfo_path, kUnsupportedFix);
+  }
+  if (cpu.vendor != CpuVendor::kIntel && cpu.family < 0) {
     throw Error(ErrorCode::kUnsupported,
-                "CPU vendor '" + cpu.vendor_id + "' has no RAPL MSRs that emp knows (Intel, AMD 17h+, Hygon 18h+)", 0,
-                cpuinfo_path, kUnsupportedFix);
+                cpu.vendor_id +
+                    ": 'cpu family' in cpuinfo is missing or not a number, so whether it has RAPL "
+                    "(AMD family 17h or later, Hygon 18h) cannot be told",
+                0, cpuinfo_path, kUnsupportedFix);
   }
   if (cpu.vendor != CpuVendor::kIntel && !amd_like) {
     throw Error(ErrorCode::kUnsupported,
@@ -271,17 +275,16 @@ CpuIdentity ParseCpuInfo(const std::string& text) {
     while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
     size_t start = colon + 1;
     while (start < line.size() && line[start] == ' ') ++start;
-    const std::string value = line.substr(start);
-    try {
-      if (key == "vendor_id" && cpu.vendor_id.empty()) {
-        cpu.vendor_id = value;
-      } else if (key == "cpu family" && cpu.family < 0) {
-        cpu.family = std::stoi(value);
-      } else if (key == "model" && cpu.model < 0) {
-        cpu.model = std::stoi(value);
-      }
-    } catch (const std::exception&) {
-      // A malformed number leaves the field unknown; the vendor check reports it.
+    std::string value = line.substr(start);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r')) value.pop_back();
+    // A malformed or absurd number leaves the field unknown (-1); the vendor check reports it.
+    constexpr int kAnyInt = std::numeric_limits<int>::max();
+    if (key == "vendor_id" && cpu.vendor_id.empty()) {
+      cpu.vendor_id = value;
+    } else if (key == "cpu family" && cpu.family < 0) {
+      cpu.family = sysfs::ParseIndex(value, kAnyInt).value_or(-1);
+    } else if (key == "model" && cpu.model < 0) {
+      cpu.model = sysfs::ParseIndex(value, kAnyInt).value_or(-1);
     }
   }
   if (cpu.vendor_id == "GenuineIntel") cpu.vendor = CpuVendor::kIntel;

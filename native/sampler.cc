@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <system_error>
 
 #include "errors.h"
 
@@ -62,7 +63,10 @@ void Sampler::Start() {
   try {
     thread_ = std::thread([this] { Run(); });
   } catch (const std::system_error& e) {
-    throw Error(ErrorCode::kIo, std::string("cannot start the sampler thread: ") + e.what());
+    // Still idle, with no thread: the caller may stop it (a no-op), drop it, or start it again.
+    throw Error(ErrorCode::kIo, std::string("cannot start the sampler thread: ") + e.what(), e.code().value(), {},
+                "the process or its cgroup ran out of threads or memory: check `ulimit -u`, pids.max and free "
+                "memory, then start again");
   }
   state_ = SamplerState::kRunning;
   // Wait for the first tick's clock so started_ns() is meaningful as soon as Start returns.

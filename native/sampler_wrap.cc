@@ -44,7 +44,7 @@ std::shared_ptr<Sampler> Build(const Napi::Object& options) {
     SourceSpec spec = ParseSpec(item.As<Napi::Object>());
     const SourceKind* kind = FindSourceKind(spec.kind);
     if (kind == nullptr) throw Error(ErrorCode::kInvalidArgument, "unknown source kind: " + spec.kind);
-    std::unique_ptr<Source> source = kind->create(roots, spec);
+    std::unique_ptr<Source> source = CreateKind(*kind, roots, spec);
     const double hz = std::min({spec.hz > 0 ? spec.hz : opts.sample_hz, opts.sample_hz, source->max_hz()});
     // Rounding must not lift a source past its own ceiling: 1010 Hz / 50 Hz rounds to every 20
     // ticks, 50.5 Hz, which NVML cannot serve.
@@ -79,31 +79,39 @@ SamplerWrap::SamplerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Samp
 
 Napi::Value SamplerWrap::Channels(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Array out = Napi::Array::New(env);
-  uint32_t n = 0;
-  const auto& sources = sampler_->sources();
-  for (size_t s = 0; s < sources.size(); ++s) {
-    const double hz = sampler_->options().sample_hz / sources[s].every_ticks;
-    for (const Channel& c : sources[s].source->channels()) {
-      Napi::Object obj = js::ChannelToJs(env, c);
-      obj.Set("source", sources[s].source->kind());
-      obj.Set("sourceIndex", static_cast<double>(s));
-      obj.Set("everyTicks", static_cast<double>(sources[s].every_ticks));
-      obj.Set("hz", hz);
-      out.Set(n++, obj);
+  EMP_JS_GUARD(env, {
+    Napi::Array out = Napi::Array::New(env);
+    uint32_t n = 0;
+    const auto& sources = sampler_->sources();
+    for (size_t s = 0; s < sources.size(); ++s) {
+      const double hz = sampler_->options().sample_hz / sources[s].every_ticks;
+      for (const Channel& c : sources[s].source->channels()) {
+        Napi::Object obj = js::ChannelToJs(env, c);
+        obj.Set("source", sources[s].source->kind());
+        obj.Set("sourceIndex", static_cast<double>(s));
+        obj.Set("everyTicks", static_cast<double>(sources[s].every_ticks));
+        obj.Set("hz", hz);
+        out.Set(n++, obj);
+      }
     }
-  }
-  return out;
+    return out;
+  })
 }
 
 Napi::Value SamplerWrap::Start(const Napi::CallbackInfo& info) {
-  EMP_JS_GUARD(info.Env(), { sampler_->Start(); })
-  return Napi::BigInt::New(info.Env(), sampler_->started_ns());
+  Napi::Env env = info.Env();
+  EMP_JS_GUARD(env, {
+    sampler_->Start();
+    return Napi::BigInt::New(env, sampler_->started_ns());
+  })
 }
 
 Napi::Value SamplerWrap::Stop(const Napi::CallbackInfo& info) {
-  sampler_->Stop();
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  EMP_JS_GUARD(env, {
+    sampler_->Stop();
+    return env.Undefined();
+  })
 }
 
 namespace {
@@ -147,57 +155,66 @@ void Transpose(const TickRing& ring, size_t n, int64_t* t, uint64_t* v, int32_t*
 // read_ns int32[n], read_mask uint8/16/32[n] (as wide as the source count needs).
 Napi::Value SamplerWrap::Drain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TickRing& ring = sampler_->ring();
-  size_t max_ticks = std::numeric_limits<size_t>::max();
-  if (info.Length() > 0 && info[0].IsNumber()) max_ticks = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
-  const size_t n = std::min(ring.Readable(), max_ticks);
-  const size_t channels = ring.channels();
-  const size_t mask_bytes = ReadMaskBytes(sampler_->sources().size());
+  EMP_JS_GUARD(env, {
+    TickRing& ring = sampler_->ring();
+    size_t max_ticks = std::numeric_limits<size_t>::max();
+    if (info.Length() > 0 && info[0].IsNumber()) {
+      max_ticks = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
+    }
+    const size_t n = std::min(ring.Readable(), max_ticks);
+    const size_t channels = ring.channels();
+    const size_t mask_bytes = ReadMaskBytes(sampler_->sources().size());
 
-  const size_t v_off = 8 * n;
-  const size_t late_off = v_off + 8 * n * channels;
-  const size_t read_off = late_off + 4 * n;
-  const size_t mask_off = read_off + 4 * n;
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, mask_off + mask_bytes * n);
-  auto* base = static_cast<uint8_t*>(buffer.Data());
-  auto* t = reinterpret_cast<int64_t*>(base);
-  auto* v = reinterpret_cast<uint64_t*>(base + v_off);
-  auto* late = reinterpret_cast<int32_t*>(base + late_off);
-  auto* rd = reinterpret_cast<int32_t*>(base + read_off);
-  switch (mask_bytes) {
-    case 1: Transpose(ring, n, t, v, late, rd, base + mask_off); break;
-    case 2: Transpose(ring, n, t, v, late, rd, reinterpret_cast<uint16_t*>(base + mask_off)); break;
-    default: Transpose(ring, n, t, v, late, rd, reinterpret_cast<uint32_t*>(base + mask_off)); break;
-  }
-  ring.Consume(n);
-  return buffer;
+    const size_t v_off = 8 * n;
+    const size_t late_off = v_off + 8 * n * channels;
+    const size_t read_off = late_off + 4 * n;
+    const size_t mask_off = read_off + 4 * n;
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, mask_off + mask_bytes * n);
+    auto* base = static_cast<uint8_t*>(buffer.Data());
+    auto* t = reinterpret_cast<int64_t*>(base);
+    auto* v = reinterpret_cast<uint64_t*>(base + v_off);
+    auto* late = reinterpret_cast<int32_t*>(base + late_off);
+    auto* rd = reinterpret_cast<int32_t*>(base + read_off);
+    switch (mask_bytes) {
+      case 1: Transpose(ring, n, t, v, late, rd, base + mask_off); break;
+      case 2: Transpose(ring, n, t, v, late, rd, reinterpret_cast<uint16_t*>(base + mask_off)); break;
+      default: Transpose(ring, n, t, v, late, rd, reinterpret_cast<uint32_t*>(base + mask_off)); break;
+    }
+    ring.Consume(n);
+    return buffer;
+  })
 }
 
 Napi::Value SamplerWrap::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  SamplerStats stats = sampler_->stats();
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("ticks", static_cast<double>(stats.ticks));
-  out.Set("dropped", static_cast<double>(stats.dropped));
-  out.Set("missed", static_cast<double>(stats.missed));
-  out.Set("wakeMarginNs", static_cast<double>(stats.wake_margin_ns));
-  out.Set("pending", static_cast<double>(sampler_->ring().Readable()));
-  out.Set("ringTicks", static_cast<double>(sampler_->ring().capacity()));
-  out.Set("periodNs", static_cast<double>(sampler_->period_ns()));
-  out.Set("startedNs", Napi::BigInt::New(env, sampler_->started_ns()));
-  Napi::Array errors = Napi::Array::New(env, stats.read_errors.size());
-  for (size_t i = 0; i < stats.read_errors.size(); ++i) errors.Set(i, static_cast<double>(stats.read_errors[i]));
-  out.Set("readErrors", errors);
-  return out;
+  EMP_JS_GUARD(env, {
+    SamplerStats stats = sampler_->stats();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("ticks", static_cast<double>(stats.ticks));
+    out.Set("dropped", static_cast<double>(stats.dropped));
+    out.Set("missed", static_cast<double>(stats.missed));
+    out.Set("wakeMarginNs", static_cast<double>(stats.wake_margin_ns));
+    out.Set("pending", static_cast<double>(sampler_->ring().Readable()));
+    out.Set("ringTicks", static_cast<double>(sampler_->ring().capacity()));
+    out.Set("periodNs", static_cast<double>(sampler_->period_ns()));
+    out.Set("startedNs", Napi::BigInt::New(env, sampler_->started_ns()));
+    Napi::Array errors = Napi::Array::New(env, stats.read_errors.size());
+    for (size_t i = 0; i < stats.read_errors.size(); ++i) errors.Set(i, static_cast<double>(stats.read_errors[i]));
+    out.Set("readErrors", errors);
+    return out;
+  })
 }
 
 Napi::Value SamplerWrap::State(const Napi::CallbackInfo& info) {
-  switch (sampler_->state()) {
-    case SamplerState::kIdle: return Napi::String::New(info.Env(), "idle");
-    case SamplerState::kRunning: return Napi::String::New(info.Env(), "running");
-    case SamplerState::kStopped: return Napi::String::New(info.Env(), "stopped");
-  }
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  EMP_JS_GUARD(env, {
+    switch (sampler_->state()) {
+      case SamplerState::kIdle: return Napi::String::New(env, "idle");
+      case SamplerState::kRunning: return Napi::String::New(env, "running");
+      case SamplerState::kStopped: return Napi::String::New(env, "stopped");
+    }
+    return env.Undefined();
+  })
 }
 
 }  // namespace emp

@@ -50,12 +50,13 @@ void ReportFailure(SensorReport& report, const Error& error) {
 
 const std::vector<SourceKind>& SourceKinds() {
   static const std::vector<SourceKind> kinds = {
-      {"powercap", PowercapSource::Probe, PowercapSource::Create},
-      {"nvml", NvmlSource::Probe, NvmlSource::Create},
-      {"perf", PerfCounterSource::Probe, PerfCounterSource::Create},
-      {"msr", RaplMsrSource::Probe, RaplMsrSource::Create},
-      {"perf-power", PerfPowerSource::Probe, PerfPowerSource::Create},
-      {"thermal", ThermalSource::Probe, ThermalSource::Create},
+      {"powercap", PowercapSource::Probe, PowercapSource::Create, &Roots::sysfs},
+      {"nvml", NvmlSource::Probe, NvmlSource::Create, &Roots::nvml_lib},
+      {"perf", PerfCounterSource::Probe, PerfCounterSource::Create, &Roots::sysfs},
+      // The msr source reads cpuinfo and the sysfs topology too; its own files are the devices.
+      {"msr", RaplMsrSource::Probe, RaplMsrSource::Create, &Roots::dev},
+      {"perf-power", PerfPowerSource::Probe, PerfPowerSource::Create, &Roots::sysfs},
+      {"thermal", ThermalSource::Probe, ThermalSource::Create, &Roots::sysfs},
   };
   return kinds;
 }
@@ -65,6 +66,27 @@ const SourceKind* FindSourceKind(const std::string& kind) {
     if (kind == k.kind) return &k;
   }
   return nullptr;
+}
+
+SensorReport ProbeKind(const SourceKind& kind, const Roots& roots) {
+  try {
+    return kind.probe(roots);
+  } catch (...) {
+    SensorReport report;
+    report.kind = kind.kind;
+    ReportFailure(report, ErrorFromCurrentException(std::string("probing ") + kind.kind, roots.*kind.root));
+    return report;
+  }
+}
+
+std::unique_ptr<Source> CreateKind(const SourceKind& kind, const Roots& roots, const SourceSpec& spec) {
+  try {
+    return kind.create(roots, spec);
+  } catch (const Error&) {
+    throw;
+  } catch (...) {
+    throw ErrorFromCurrentException(std::string("building the ") + kind.kind + " source", roots.*kind.root);
+  }
 }
 
 bool Selected(const std::vector<std::string>& select, const std::string& name) {

@@ -55,10 +55,19 @@ struct SourceKind {
   std::function<SensorReport(const Roots&)> probe;
   // Throws emp::Error with a code and a suggestion when the source cannot be built.
   std::function<std::unique_ptr<Source>(const Roots&, const SourceSpec&)> create;
+  // The root its discovery starts from, named when a fault nobody anticipated stops it.
+  std::string Roots::*root;
 };
 
 [[nodiscard]] const std::vector<SourceKind>& SourceKinds();
 [[nodiscard]] const SourceKind* FindSourceKind(const std::string& kind);
+
+// kind.probe, except that whatever it throws becomes that kind's report (absent, permission
+// denied or unsupported, with the reason and the fix): one kind's fault never hides the others.
+// Throws only if even that report cannot be built (out of memory).
+[[nodiscard]] SensorReport ProbeKind(const SourceKind& kind, const Roots& roots);
+// kind.create, except that an exception other than emp::Error becomes one naming the kind and its root.
+[[nodiscard]] std::unique_ptr<Source> CreateKind(const SourceKind& kind, const Roots& roots, const SourceSpec& spec);
 
 // True when `name` is in `select`, or `select` is empty (every channel).
 [[nodiscard]] bool Selected(const std::vector<std::string>& select, const std::string& name);

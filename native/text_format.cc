@@ -16,4 +16,21 @@ std::string ExactNumber(double value) {
   return buf;
 }
 
+std::string Excerpt(const std::string& text) {
+  constexpr size_t kMaxChars = 40;
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i == kMaxChars) return out + "...";
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 }  // namespace emp

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <regex>
+#include <string_view>
 
 #include "errors.h"
 #include "sysfs.h"
@@ -21,10 +22,12 @@ constexpr const char* kPermissionFix =
     "the temperature files exist but this process may not read them: run as root, or `sudo chmod o+r` the "
     "thermal_zone*/temp and hwmon*/temp*_input files";
 
-// Channel names must be one token: "Package id 0" becomes "Package-id-0".
+// Channel names must be one token: "Package id 0" becomes "Package-id-0". Real zone types and
+// labels are a few words; the cut keeps a corrupt file from becoming a megabyte-long name.
 std::string Sanitize(const std::string& text) {
+  constexpr size_t kMaxNameChars = 64;
   std::string out;
-  for (char c : text) {
+  for (char c : text.substr(0, kMaxNameChars)) {
     const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
     out.push_back(keep ? c : '-');
   }
@@ -103,12 +106,13 @@ std::vector<HwmonDevice> HwmonDevices(const std::string& sysfs_root) {
 std::map<const HwmonDevice*, std::string> PackagesOf(const std::vector<HwmonDevice>& devices,
                                                      const std::vector<HwmonTemp>& temps,
                                                      const std::string& sysfs_root) {
-  static const std::regex kPackageLabel(R"(^Package-id-(\d+)$)");
+  constexpr std::string_view kPackageLabel = "Package-id-";
   std::map<const HwmonDevice*, std::string> package;
   for (const auto& t : temps) {
-    std::smatch m;
-    if (t.device->driver == "coretemp" && std::regex_match(t.label, m, kPackageLabel)) {
-      package[t.device] = "package-" + m[1].str();
+    if (t.device->driver != "coretemp" || t.label.compare(0, kPackageLabel.size(), kPackageLabel) != 0) continue;
+    // A number no topology has leaves the device's domain "system" rather than naming a package.
+    if (auto id = sysfs::ParseIndex(std::string_view(t.label).substr(kPackageLabel.size()))) {
+      package[t.device] = "package-" + std::to_string(*id);
     }
   }
   const size_t packages = sysfs::OneCpuPerPackage(sysfs_root).size();

@@ -33,9 +33,10 @@ class UniqueFd {
 };
 
 // Parses an unsigned decimal integer from a text buffer as sysfs writes it ("123\n").
-// Returns false when the buffer holds no digits. Hot-path safe: no allocation.
+// Returns false unless the buffer holds digits and blanks only, or when the value exceeds
+// 2^64 - 1. Hot-path safe: no allocation.
 [[nodiscard]] bool ParseU64(const char* buf, size_t len, uint64_t* out) noexcept;
-// Signed variant for temperatures in millidegrees, which can be negative.
+// Signed variant for temperatures in millidegrees, which can be negative; false outside int64.
 [[nodiscard]] bool ParseI64(const char* buf, size_t len, int64_t* out) noexcept;
 
 }  // namespace emp

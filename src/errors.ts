@@ -9,6 +9,7 @@ export type EmpErrorCode =
   | "E_INVALID_ARGUMENT"
   | "E_STATE"
   | "E_SPAWN"
+  | "E_INTERNAL"
   | "E_ADDON"
   | "E_USAGE"
   | "E_OUT_OF_SPAN"
@@ -47,6 +48,8 @@ export class PermissionError extends EmpError {}
 export class UnsupportedError extends EmpError {}
 /** The measured command could not be started. */
 export class SpawnError extends EmpError {}
+/** A fault inside emp: the addon caught a C++ exception no check anticipated, instead of aborting. */
+export class InternalError extends EmpError {}
 /** The native addon is missing or was built for another Node. */
 export class AddonError extends EmpError {}
 /** Energy was asked for at a time the samples do not cover (before the first or after the last reading). */
@@ -107,6 +110,7 @@ const byCode: Record<
   E_PERMISSION: PermissionError,
   E_UNSUPPORTED: UnsupportedError,
   E_SPAWN: SpawnError,
+  E_INTERNAL: InternalError,
   E_INVALID_ARGUMENT: InvalidArgumentError,
 };
 

@@ -95,4 +95,24 @@ describe("sampler lifecycle", () => {
     expect(result.status, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ threadsAfterGc: 0 });
   });
+
+  it("reports a thread that cannot start as a typed error, and stays idle and startable", () => {
+    if (spawnSync("prlimit", ["--version"]).status !== 0) {
+      console.log("skipped: prlimit (util-linux) is not installed, so the thread cannot be starved");
+      return;
+    }
+    const result = runScript("no-thread");
+    expect(result.signal, result.stderr).toBeNull();
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      error: {
+        code: "E_IO",
+        errno: 11, // EAGAIN from pthread_create
+        message: "cannot start the sampler thread: Resource temporarily unavailable",
+        suggestion: expect.stringMatching(/ran out of threads or memory/),
+      },
+      afterFailure: { state: "idle", threads: 0 },
+      afterRetry: { state: "running", threads: 1 },
+    });
+  });
 });

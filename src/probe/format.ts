@@ -47,10 +47,11 @@ function sensorLines(sensor: SensorEntry): string[] {
     for (const c of sensor.channels) {
       lines.push(`      ${c.name.padEnd(28)} ${c.domain.padEnd(12)} ${c.quantity} (${c.unit})`);
     }
-  } else {
-    if (sensor.reason) lines.push(`      why: ${sensor.reason}`);
-    if (sensor.fix) lines.push(`      fix: ${sensor.fix}`);
   }
+  // An available sensor can still leave part out (a refused powercap zone, a perf event the
+  // machine lacks): the note says which, rather than the part going missing silently.
+  if (sensor.reason) lines.push(`      ${sensor.status === "available" ? "note" : "why"}: ${sensor.reason}`);
+  if (sensor.fix) lines.push(`      fix: ${sensor.fix}`);
   for (const [key, value] of Object.entries(sensor.details)) lines.push(`      ${key}: ${value}`);
   return lines;
 }

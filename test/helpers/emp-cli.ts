@@ -15,6 +15,8 @@ export function buildCli(): void {
 
 export interface CliResult {
   status: number | null;
+  /** The signal that ended it (SIGABRT for a C++ abort), null when it exited. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -31,5 +33,5 @@ export function runEmp(args: string[], env: Record<string, string> = {}): CliRes
     encoding: "utf8",
     timeout: 60_000,
   });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 }

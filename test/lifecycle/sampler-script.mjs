@@ -1,5 +1,6 @@
 // Runs a sampler in a separate process or worker for the lifecycle tests.
-// usage: node sampler-script.mjs MODE   (MODE: exit | natural | gc | worker-host)
+// usage: node sampler-script.mjs MODE   (MODE: exit | natural | gc | worker-host | no-thread)
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
@@ -7,10 +8,18 @@ import { isMainThread, parentPort, Worker } from "node:worker_threads";
 const require = createRequire(import.meta.url);
 const addon = require("../../build/Release/emp.node");
 
+// A thread that ends between the listing and the read (a worker's, as it exits) is not counted.
+function threadName(tid) {
+  try {
+    return readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim();
+  } catch (error) {
+    if (error.code === "ENOENT" || error.code === "ESRCH") return null;
+    throw error;
+  }
+}
+
 export function samplerThreads() {
-  return readdirSync("/proc/self/task").filter(
-    (tid) => readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim() === "emp-sampler",
-  ).length;
+  return readdirSync("/proc/self/task").filter((tid) => threadName(tid) === "emp-sampler").length;
 }
 
 function startSampler() {
@@ -47,4 +56,23 @@ if (mode === "exit") {
       console.log(JSON.stringify({ during, after: samplerThreads(), workerExit: code }));
     });
   });
+} else if (mode === "no-thread") {
+  // The address space capped a little above what the process maps now: the thread's 8 MiB stack
+  // cannot be mapped, so std::thread throws. Only the soft limit drops, so it can be raised again.
+  const sampler = new addon.Sampler({ sampleHz: 1000, sources: [] });
+  const mappedBytes = Number(/VmSize:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]) * 1024;
+  const limit = (soft) => execFileSync("prlimit", ["--pid", String(process.pid), `--as=${soft}:unlimited`]);
+  limit(mappedBytes + 4 * 2 ** 20);
+  let error = null;
+  try {
+    sampler.start();
+  } catch (e) {
+    error = { code: e.code, errno: e.errno, message: e.message, suggestion: e.suggestion };
+  }
+  const afterFailure = { state: sampler.state(), threads: samplerThreads() };
+  limit("unlimited");
+  sampler.start();
+  const afterRetry = { state: sampler.state(), threads: samplerThreads() };
+  sampler.stop();
+  console.log(JSON.stringify({ error, afterFailure, afterRetry }));
 }

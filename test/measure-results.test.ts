@@ -21,10 +21,13 @@ const INTEL_UNIT_J = 2 ** -14;
 const AMD_POWER_UNIT = 0x000a1003n;
 const AMD_UNIT_J = 2 ** -16;
 /**
- * Joules left before the driven counter wraps. CLI start-up and the 1 s baseline at 5 W use up
- * about 6-9 J, the warmup run and each run 7.5 J or more at 25 W: the wrap falls in the runs.
+ * Joules left before the driven counter wraps. The writer spends 5 W from its start: CLI start-up
+ * (s seconds before the sampler's first reading) uses 5 s J, the 1 s baseline 5 J, and the warmup
+ * and three runs at least 7.5 J each at 25 W, about 35 J after start-up in all. The wrap is seen
+ * while 5 s < 28 J < 5 s + 35 J: in the runs on a quiet machine (start-up near 0.5 s), in the
+ * baseline or a first run when a loaded one takes up to 5.6 s to start.
  */
-const HEADROOM_J = 14;
+const HEADROOM_J = 28;
 
 let scratch: string;
 beforeAll(() => {
@@ -142,8 +145,11 @@ function expectFixtureNumbers(summary: MeasureSummary): string {
   expect(summary.estimated).toBe(false);
   expect(summary.domains["package-0"]?.source).toBe("msr");
   expect(summary.sampling.dropped).toBe(0);
-  // The rate the sampler held; a loaded shared machine misses some deadlines (counted, not hidden).
-  expect(summary.sampling.achieved_hz).toBeGreaterThan(900);
+  // Whatever rate a loaded machine allowed, every deadline is a tick or a counted miss.
+  const deadlines = (summary.sampling.samples * summary.sampling.requested_hz) / summary.sampling.achieved_hz;
+  expect(Math.abs(summary.sampling.samples + summary.sampling.missed - deadlines)).toBeLessThan(
+    0.01 * deadlines + 3,
+  );
   const baselineW = summary.baseline.power_w["package-0"] ?? Number.NaN;
   expect(Math.abs(baselineW - 5) / 5, `baseline ${baselineW} W`).toBeLessThan(0.05);
   const netMedianJ = summary.domains["package-0"]?.net_median_j ?? Number.NaN;
@@ -236,9 +242,9 @@ describe("emp measure through an Intel MSR fixture (Intel and AMD registers pres
         expect(raw - baseline).toBeCloseTo(net, 9);
       }
     }
-    const warnings = column(runs, "warnings").toArray() as unknown[][];
-    expect(warnings).toHaveLength(summary.runs.length);
-    for (const w of warnings) expect(Array.isArray(w)).toBe(true);
+    // Each run's own warnings, the same in runs.arrow as in the summary.
+    const warnings = column(runs, "warnings").toArray() as ArrayLike<string>[];
+    expect(warnings.map((w) => Array.from(w))).toEqual(summary.runs.map((r) => r.warnings));
     for (const name of ["start_ns", "end_ns"]) expect(field(runs, name).metadata.get("unit")).toBe("ns");
     expect(field(runs, "duration_s").metadata.get("unit")).toBe("s");
     for (const domain of domains) {
@@ -280,7 +286,14 @@ describe("emp measure through an Intel MSR fixture (Intel and AMD registers pres
     // A run's samples cover its span from start_ns to end_ns. They are labelled by the drain that
     // took them, so a few from just before the child started (the drain before its spawn) and from
     // the settling tail after it ended carry the run's label too: they stay between the neighbours.
-    const spans: string[] = [];
+    // "Cover" is to within the longest time the machine left between two ticks, and at least one
+    // tick per such time lies in the run.
+    let longestGapNs = 0n;
+    for (let i = 1; i < t.length; i++) {
+      const gapNs = (t[i] as bigint) - (t[i - 1] as bigint);
+      if (gapNs > longestGapNs) longestGapNs = gapNs;
+    }
+    const spans: string[] = [`longest gap between ticks ${Number(longestGapNs) / 1e6} ms`];
     for (const [i, r] of summary.runs.entries()) {
       const ks: number[] = [];
       for (let k = 0; k < t.length; k++) if (run[k] === r.index) ks.push(k);
@@ -290,12 +303,13 @@ describe("emp measure through an Intel MSR fixture (Intel and AMD registers pres
       spans.push(
         `run ${r.index}: ${ks.length} samples from ${Number((start[i] as bigint) - first) / 1e6} ms before start to ${Number(last - (end[i] as bigint)) / 1e6} ms after end`,
       );
-      expect(first).toBeLessThanOrEqual((start[i] as bigint) + 2_000_000n);
-      expect(last).toBeGreaterThanOrEqual((end[i] as bigint) - 2_000_000n);
+      expect(first).toBeLessThanOrEqual((start[i] as bigint) + longestGapNs);
+      expect(last).toBeGreaterThanOrEqual((end[i] as bigint) - longestGapNs);
       if (i > 0) expect(first).toBeGreaterThan(end[i - 1] as bigint);
       if (i + 1 < summary.runs.length) expect(last).toBeLessThan(start[i + 1] as bigint);
-      // About 1 kHz over a run of ~0.3 s.
-      expect(ks.length, `samples of run ${r.index}`).toBeGreaterThan(0.8 * 1000 * r.duration_s);
+      expect(ks.length, `samples of run ${r.index}`).toBeGreaterThanOrEqual(
+        Math.floor((r.duration_s * 1e9) / Number(longestGapNs)),
+      );
     }
     console.log(spans.join("\n"));
     for (let k = 0; k < t.length; k++)

@@ -7,10 +7,17 @@ import { isMainThread, parentPort, Worker } from "node:worker_threads";
 const require = createRequire(import.meta.url);
 const addon = require("../../build/Release/emp.node");
 
+// A thread listed in /proc/self/task can end before its comm is read (the worker that just
+// exited, Node's own threads): it is gone, so it is not counted.
 export function samplerThreads() {
-  return readdirSync("/proc/self/task").filter(
-    (tid) => readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim() === "emp-sampler",
-  ).length;
+  return readdirSync("/proc/self/task").filter((tid) => {
+    try {
+      return readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim() === "emp-sampler";
+    } catch (error) {
+      if (error.code === "ENOENT" || error.code === "ESRCH") return false;
+      throw error;
+    }
+  }).length;
 }
 
 function startSampler() {
@@ -38,6 +45,9 @@ if (mode === "exit") {
   }, 50);
 } else if (mode === "in-worker") {
   globalThis.keep = startSampler();
+  // Stays alive until the host has counted the threads, then ends by running out of work with the
+  // sampler still running (closing the port leaves its event loop empty).
+  parentPort.once("message", () => parentPort.close());
   parentPort.postMessage("started");
 } else if (mode === "worker-host") {
   const worker = new Worker(new URL(import.meta.url));
@@ -46,5 +56,6 @@ if (mode === "exit") {
     worker.once("exit", (code) => {
       console.log(JSON.stringify({ during, after: samplerThreads(), workerExit: code }));
     });
+    worker.postMessage("exit");
   });
 }

@@ -7,17 +7,18 @@ import { isMainThread, parentPort, Worker } from "node:worker_threads";
 const require = createRequire(import.meta.url);
 const addon = require("../../build/Release/emp.node");
 
-// A thread listed in /proc/self/task can end before its comm is read (the worker that just
-// exited, Node's own threads): it is gone, so it is not counted.
+// A thread that ends between the listing and the read (a worker's, as it exits) is not counted.
+function threadName(tid) {
+  try {
+    return readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim();
+  } catch (error) {
+    if (error.code === "ENOENT" || error.code === "ESRCH") return null;
+    throw error;
+  }
+}
+
 export function samplerThreads() {
-  return readdirSync("/proc/self/task").filter((tid) => {
-    try {
-      return readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim() === "emp-sampler";
-    } catch (error) {
-      if (error.code === "ENOENT" || error.code === "ESRCH") return false;
-      throw error;
-    }
-  }).length;
+  return readdirSync("/proc/self/task").filter((tid) => threadName(tid) === "emp-sampler").length;
 }
 
 function startSampler() {

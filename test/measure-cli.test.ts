@@ -240,6 +240,77 @@ describe("emp measure at the counters' edges", () => {
     expect([...(runs.getChild("warnings")?.get(0) ?? [])]).toEqual(run.warnings);
   });
 
+  it("a stalled machine in a run: a possible hidden wrap on that run, and whole ranges lost, as it warns", async () => {
+    const tree = FixtureTree.create();
+    try {
+      writeCpuTopology(tree, 1, 1);
+      const range = 1_999_999; // 2 J: at 25 W it wraps every 80 ms
+      const energy = powercapZone(tree, { id: "intel-rapl:0", name: "package-0", maxEnergyRangeUj: range });
+      const flag = tree.path("busy.flag");
+      const writer = await EnergyWriter.start(tree, [
+        { format: "text", path: energy, unitJ: 1e-6, wrap: range + 1, idleW: 5, busyW: 25, flagPath: flag },
+      ]);
+      const out = join(scratch, "stalled-machine");
+      let result: ReturnType<typeof runEmp>;
+      let logs: CounterLog[] = [];
+      try {
+        // The second run stops emp (its parent: the sampler thread with it) for 150 ms while drawing
+        // 25 W: 3.75 J pass between two readings, more than the range.
+        result = runEmp(
+          [
+            "measure",
+            "--repeat",
+            "2",
+            "--warmup",
+            "0",
+            "--baseline",
+            "0.3",
+            "--counters",
+            "task-clock",
+            "--out",
+            out,
+            "--json",
+            "--",
+            "sh",
+            "-c",
+            `touch ${flag}; sleep 0.1; if [ -e ${flag}.stall ]; then kill -STOP $PPID; sleep 0.15; kill -CONT $PPID; fi; touch ${flag}.stall; sleep 0.1; rm ${flag}`,
+          ],
+          { EMP_SYSFS_ROOT: tree.root },
+        );
+      } finally {
+        logs = await writer.stop();
+      }
+      expect(result.status, result.stderr).toBe(0);
+      const summary = JSON.parse(result.stdout);
+      const wrapWarning = (warnings: string[]) =>
+        warnings.filter((w) => /a second wrap could have gone unseen/.test(w));
+      expect(wrapWarning(summary.runs[0].warnings)).toEqual([]);
+      const [wrap] = wrapWarning(summary.runs[1].warnings);
+      console.log(`stalled machine: ${wrap}`);
+      const gapMs = Number(/([\d.]+) ms passed between two readings/.exec(wrap ?? "")?.[1]);
+      expect(gapMs).toBeGreaterThanOrEqual(150);
+      expect(summary.warnings).toContain(`run 1: ${wrap}`);
+      const runs = readArrow(join(out, "runs.arrow"));
+      expect([...(runs.getChild("warnings")?.get(1) ?? [])]).toEqual(summary.runs[1].warnings);
+      // The warning is right: the run is short of what the writer put in by whole 2 J ranges.
+      const [log] = logs;
+      if (log === undefined) throw new Error("the writer logged no counter");
+      const written = WrittenEnergy.of(log, { unitJ: 1e-6, wrap: range + 1 });
+      const shortJ = (i: number) =>
+        written.between(runs.getChild("start_ns")?.get(i), runs.getChild("end_ns")?.get(i)) -
+        summary.runs[i].energy_j["package-0"];
+      const lostRanges = shortJ(1) / (range * 1e-6);
+      console.log(
+        `run 0 short by ${shortJ(0).toFixed(4)} J, run 1 by ${shortJ(1).toFixed(4)} J (${lostRanges.toFixed(3)} ranges)`,
+      );
+      expect(Math.abs(shortJ(0))).toBeLessThan(0.1);
+      expect(Math.round(lostRanges)).toBeGreaterThanOrEqual(1);
+      expect(Math.abs(lostRanges - Math.round(lostRanges))).toBeLessThan(0.05);
+    } finally {
+      tree.remove();
+    }
+  });
+
   it("a sensor that stays still across the baseline's end: exit 1, raw energy and its statistics, no net, a warning", async () => {
     const tree = FixtureTree.create();
     try {

@@ -9,10 +9,20 @@ import { Sampler } from "../src/sampling/sampler.js";
 
 const script = fileURLToPath(new URL("./lifecycle/sampler-script.mjs", import.meta.url));
 
+/**
+ * Threads named emp-sampler in this process. A thread listed in /proc/self/task can end before its
+ * comm is read (the pool's and vitest's threads come and go): it is gone, so it is not counted.
+ */
 function samplerThreads(): number {
-  return readdirSync("/proc/self/task").filter(
-    (tid) => readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim() === "emp-sampler",
-  ).length;
+  return readdirSync("/proc/self/task").filter((tid) => {
+    try {
+      return readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim() === "emp-sampler";
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ESRCH") return false;
+      throw error;
+    }
+  }).length;
 }
 
 function runScript(mode: string, nodeFlags: string[] = []) {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { type Column, type Field, type Table, Type, tableFromIPC } from "@uwdata/flechette";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MeasureSummary } from "../src/measure/summary.js";
-import { EnergyWriter, msrDevice } from "./fixtures/energy.js";
+import { type CounterLog, EnergyWriter, msrDevice, WrittenEnergy, wrapTimesNs } from "./fixtures/energy.js";
 import { FixtureTree, writeCpuTopology } from "./fixtures/tree.js";
 import { buildCli, runEmp } from "./helpers/emp-cli.js";
 
@@ -20,11 +20,19 @@ const INTEL_UNIT_J = 2 ** -14;
 // 0xC0010299 as Zen reports it: energy status unit 16 (2^-16 J).
 const AMD_POWER_UNIT = 0x000a1003n;
 const AMD_UNIT_J = 2 ** -16;
+/** The driven counter's power: idle, and while the measured command holds the flag. */
+const IDLE_W = 1;
+const BUSY_W = 25;
+/** Each run holds the flag for 0.3 s: about (25 - 1) W x 0.3 s net. */
+const NET_J = (BUSY_W - IDLE_W) * 0.3;
 /**
- * Joules left before the driven counter wraps. CLI start-up and the 1 s baseline at 5 W use up
- * about 6-9 J, the warmup run and each run 7.5 J or more at 25 W: the wrap falls in the runs.
+ * Joules left before the driven counter wraps. The writer spends IDLE_W from its start: CLI
+ * start-up (s seconds before the sampler's first reading; 0.5 s on a quiet machine, 4.6 s seen
+ * beside a CPU hog) uses s J, the 1 s baseline 1 J, and the warmup and three runs at least 7.2 J
+ * each, about 30 J after start-up in all. The wrap is seen while s < 15 J < s + 30 J: in the
+ * first runs on a quiet machine, and still in the session for start-ups up to 15 s.
  */
-const HEADROOM_J = 14;
+const HEADROOM_J = 15;
 
 let scratch: string;
 beforeAll(() => {
@@ -36,6 +44,10 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 interface Measured {
   out: string;
   summary: MeasureSummary;
+  /** What the writer put into the driven package counter. */
+  written: WrittenEnergy;
+  /** When the writer's raw value wrapped. */
+  writerWrapsNs: bigint[];
 }
 
 /**
@@ -84,13 +96,14 @@ async function measureMsr(vendor: "GenuineIntel" | "AuthenticAMD", name: string)
         unitJ,
         wrap: WRAP,
         startRaw,
-        idleW: 5,
-        busyW: 25,
+        idleW: IDLE_W,
+        busyW: BUSY_W,
         flagPath: flag,
       },
     ]);
     const out = join(scratch, name);
     let result: ReturnType<typeof runEmp>;
+    let logs: CounterLog[] = [];
     try {
       result = runEmp(
         [
@@ -112,10 +125,17 @@ async function measureMsr(vendor: "GenuineIntel" | "AuthenticAMD", name: string)
         { EMP_SYSFS_ROOT: tree.root, EMP_DEV_ROOT: tree.root, EMP_PROCFS_ROOT: tree.root },
       );
     } finally {
-      await writer.stop();
+      logs = await writer.stop();
     }
     expect(result.status, result.stderr).toBe(0);
-    return { out, summary: JSON.parse(result.stdout) as MeasureSummary };
+    const [log] = logs;
+    if (log === undefined) throw new Error("the writer logged no counter");
+    return {
+      out,
+      summary: JSON.parse(result.stdout) as MeasureSummary,
+      written: WrittenEnergy.of(log, { unitJ, wrap: WRAP }),
+      writerWrapsNs: wrapTimesNs(log),
+    };
   } finally {
     tree.remove();
   }
@@ -137,23 +157,50 @@ function field(table: Table, name: string): Field {
   return f as Field;
 }
 
-/** Checks the numbers a 5 W idle / 25 W busy fixture gives; returns a line for the log. */
-function expectFixtureNumbers(summary: MeasureSummary): string {
+/**
+ * Checks the numbers the 1 W idle / 25 W busy fixture gives; returns a line for the log. Each run's
+ * energy must be what the writer put into the counter over the run's span; the nominal 7.2 J net
+ * only roughly, since a loaded machine lets the writer step late across the flag's edges.
+ */
+function expectFixtureNumbers({ out, summary, written }: Measured): string {
   expect(summary.estimated).toBe(false);
   expect(summary.domains["package-0"]?.source).toBe("msr");
   expect(summary.sampling.dropped).toBe(0);
-  // The rate the sampler held; a loaded shared machine misses some deadlines (counted, not hidden).
-  expect(summary.sampling.achieved_hz).toBeGreaterThan(900);
+  // Whatever rate a loaded machine allowed, every deadline is a tick or a counted miss.
+  const deadlines = (summary.sampling.samples * summary.sampling.requested_hz) / summary.sampling.achieved_hz;
+  expect(Math.abs(summary.sampling.samples + summary.sampling.missed - deadlines)).toBeLessThan(
+    0.01 * deadlines + 3,
+  );
   const baselineW = summary.baseline.power_w["package-0"] ?? Number.NaN;
-  expect(Math.abs(baselineW - 5) / 5, `baseline ${baselineW} W`).toBeLessThan(0.05);
+  expect(Math.abs(baselineW - IDLE_W) / IDLE_W, `baseline ${baselineW} W`).toBeLessThan(0.05);
   const netMedianJ = summary.domains["package-0"]?.net_median_j ?? Number.NaN;
-  expect(Math.abs(netMedianJ - 6) / 6, `net median ${netMedianJ} J`).toBeLessThan(0.05);
+  expect(Math.abs(netMedianJ - NET_J) / NET_J, `net median ${netMedianJ} J`).toBeLessThan(0.15);
   expect(summary.runs).toHaveLength(4);
+  const runs = readArrow(join(out, "runs.arrow"));
+  const start = column(runs, "start_ns").toArray() as ArrayLike<bigint>;
+  const end = column(runs, "end_ns").toArray() as ArrayLike<bigint>;
+  const raw = column(runs, "package-0_raw_j").toArray() as ArrayLike<number>;
+  for (let i = 0; i < runs.numRows; i++) {
+    const writtenJ = written.between(start[i] as bigint, end[i] as bigint);
+    expect(
+      Math.abs((raw[i] as number) / writtenJ - 1),
+      `run ${i}: ${raw[i]} J, written ${writtenJ} J`,
+    ).toBeLessThan(0.02);
+  }
   return (
     `baseline ${baselineW.toFixed(4)} W, net median ${netMedianJ.toFixed(4)} J, ` +
     `nets ${summary.runs.map((r) => r.net_energy_j["package-0"]?.toFixed(4)).join(", ")} J, ` +
     `${summary.sampling.achieved_hz.toFixed(1)} Hz, ${summary.sampling.samples} samples, dropped ${summary.sampling.dropped}`
   );
+}
+
+/** When the writer wrapped the counter, against the sampler's first and last tick: for the log. */
+function writerWrapLine(measured: Measured, samples: Table): string {
+  const t = column(samples, "t_ns").toArray() as ArrayLike<bigint>;
+  const firstNs = t[0] as bigint;
+  const lastNs = t[t.length - 1] as bigint;
+  const at = measured.writerWrapsNs.map((w) => `${(Number(w - firstNs) / 1e9).toFixed(3)} s`);
+  return `writer wrapped at ${at.join(", ")} after the first tick (session ${(Number(lastNs - firstNs) / 1e9).toFixed(3)} s)`;
 }
 
 /** Phases of the samples where the raw package counter went down (wrapped). */
@@ -174,11 +221,13 @@ describe("emp measure through an Intel MSR fixture (Intel and AMD registers pres
     measured = await measureMsr("GenuineIntel", "msr-intel");
   }, 60_000);
 
-  it("reports about 5 W idle and 6 J net across the 32-bit wrap", () => {
-    const line = expectFixtureNumbers(measured.summary);
+  it("reports about 1 W idle and 7.2 J net across the 32-bit wrap", () => {
+    const line = expectFixtureNumbers(measured);
     const samples = readArrow(join(measured.out, "samples.arrow"));
     const wraps = wrapPhases(samples, "msr/package-0");
-    console.log(`msr Intel: ${line}; raw counter wrapped in: ${wraps.join("; ")}`);
+    console.log(
+      `msr Intel: ${line}; raw counter wrapped in: ${wraps.join("; ")}; ${writerWrapLine(measured, samples)}`,
+    );
     expect(wraps.length).toBeGreaterThanOrEqual(1);
     const f = field(samples, "msr/package-0");
     expect(f.metadata.get("unit")).toBe("esu");
@@ -236,9 +285,9 @@ describe("emp measure through an Intel MSR fixture (Intel and AMD registers pres
         expect(raw - baseline).toBeCloseTo(net, 9);
       }
     }
-    const warnings = column(runs, "warnings").toArray() as unknown[][];
-    expect(warnings).toHaveLength(summary.runs.length);
-    for (const w of warnings) expect(Array.isArray(w)).toBe(true);
+    // Each run's own warnings, the same in runs.arrow as in the summary.
+    const warnings = column(runs, "warnings").toArray() as ArrayLike<string>[];
+    expect(warnings.map((w) => Array.from(w))).toEqual(summary.runs.map((r) => r.warnings));
     for (const name of ["start_ns", "end_ns"]) expect(field(runs, name).metadata.get("unit")).toBe("ns");
     expect(field(runs, "duration_s").metadata.get("unit")).toBe("s");
     for (const domain of domains) {
@@ -280,7 +329,14 @@ describe("emp measure through an Intel MSR fixture (Intel and AMD registers pres
     // A run's samples cover its span from start_ns to end_ns. They are labelled by the drain that
     // took them, so a few from just before the child started (the drain before its spawn) and from
     // the settling tail after it ended carry the run's label too: they stay between the neighbours.
-    const spans: string[] = [];
+    // "Cover" is to within the longest time the machine left between two ticks, and at least one
+    // tick per such time lies in the run.
+    let longestGapNs = 0n;
+    for (let i = 1; i < t.length; i++) {
+      const gapNs = (t[i] as bigint) - (t[i - 1] as bigint);
+      if (gapNs > longestGapNs) longestGapNs = gapNs;
+    }
+    const spans: string[] = [`longest gap between ticks ${Number(longestGapNs) / 1e6} ms`];
     for (const [i, r] of summary.runs.entries()) {
       const ks: number[] = [];
       for (let k = 0; k < t.length; k++) if (run[k] === r.index) ks.push(k);
@@ -290,12 +346,13 @@ describe("emp measure through an Intel MSR fixture (Intel and AMD registers pres
       spans.push(
         `run ${r.index}: ${ks.length} samples from ${Number((start[i] as bigint) - first) / 1e6} ms before start to ${Number(last - (end[i] as bigint)) / 1e6} ms after end`,
       );
-      expect(first).toBeLessThanOrEqual((start[i] as bigint) + 2_000_000n);
-      expect(last).toBeGreaterThanOrEqual((end[i] as bigint) - 2_000_000n);
+      expect(first).toBeLessThanOrEqual((start[i] as bigint) + longestGapNs);
+      expect(last).toBeGreaterThanOrEqual((end[i] as bigint) - longestGapNs);
       if (i > 0) expect(first).toBeGreaterThan(end[i - 1] as bigint);
       if (i + 1 < summary.runs.length) expect(last).toBeLessThan(start[i + 1] as bigint);
-      // About 1 kHz over a run of ~0.3 s.
-      expect(ks.length, `samples of run ${r.index}`).toBeGreaterThan(0.8 * 1000 * r.duration_s);
+      expect(ks.length, `samples of run ${r.index}`).toBeGreaterThanOrEqual(
+        Math.floor((r.duration_s * 1e9) / Number(longestGapNs)),
+      );
     }
     console.log(spans.join("\n"));
     for (let k = 0; k < t.length; k++)
@@ -304,12 +361,14 @@ describe("emp measure through an Intel MSR fixture (Intel and AMD registers pres
 });
 
 describe("emp measure through an AMD MSR fixture (Intel and AMD registers present) that wraps", () => {
-  it("reads the AMD registers with the unit of 0xC0010299 and reports about 5 W idle and 6 J net", async () => {
-    const { out, summary } = await measureMsr("AuthenticAMD", "msr-amd");
-    const line = expectFixtureNumbers(summary);
-    const samples = readArrow(join(out, "samples.arrow"));
+  it("reads the AMD registers with the unit of 0xC0010299 and reports about 1 W idle and 7.2 J net", async () => {
+    const measured = await measureMsr("AuthenticAMD", "msr-amd");
+    const line = expectFixtureNumbers(measured);
+    const samples = readArrow(join(measured.out, "samples.arrow"));
     const wraps = wrapPhases(samples, "msr/package-0");
-    console.log(`msr AMD: ${line}; raw counter wrapped in: ${wraps.join("; ")}`);
+    console.log(
+      `msr AMD: ${line}; raw counter wrapped in: ${wraps.join("; ")}; ${writerWrapLine(measured, samples)}`,
+    );
     expect(wraps.length).toBeGreaterThanOrEqual(1);
     const f = field(samples, "msr/package-0");
     expect(Number(f.metadata.get("scale"))).toBe(AMD_UNIT_J);

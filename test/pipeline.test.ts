@@ -5,13 +5,22 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tableFromIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveStudy } from "../src/config/resolve.js";
 import { UsageError } from "../src/errors.js";
 import { Ledger } from "../src/ledger/ledger.js";
 import { EstimateBackend } from "../src/measure/estimate-backend.js";
+import { sensorBackend } from "../src/measure/session.js";
 import { DirectoryLock } from "../src/pipeline/lock.js";
+import { StageRegistry } from "../src/pipeline/registry.js";
 import { runStudy } from "../src/pipeline/session.js";
+import { aggregateStage } from "../src/pipeline/stages/post.js";
+import { baselineStage } from "../src/pipeline/stages/pre.js";
+import { checkoutStage } from "../src/pipeline/stages/prepare.js";
+import { measureStage } from "../src/pipeline/stages/run.js";
+import { EnergyWriter, powercapZone } from "./fixtures/energy.js";
+import { FixtureTree, withRoots, writeCpuTopology } from "./fixtures/tree.js";
 
 let scratch: string;
 let repo: string;
@@ -174,5 +183,79 @@ describe("runStudy", () => {
     const lock = DirectoryLock.acquire(dir);
     expect(readFileSync(join(dir, "emp.lock"), "utf8").trim()).toBe(String(process.pid));
     lock.release();
+  });
+});
+
+describe("runStudy on a sensor that stays still across the baseline's end", () => {
+  it("keeps each run's raw energy and the commit's raw median, with no net energy and the baseline named", async () => {
+    const tree = FixtureTree.create();
+    try {
+      writeCpuTopology(tree, 1, 1);
+      const range = 1_999_999;
+      const energy = powercapZone(tree, { id: "intel-rapl:0", name: "package-0", maxEnergyRangeUj: range });
+      const flag = tree.path("busy.flag");
+      // Still from the first reading until the first run's work (a stalled sensor), then 5 W idle and
+      // 25 W while a run holds the flag.
+      const writer = await EnergyWriter.start(tree, [
+        {
+          format: "text",
+          path: energy,
+          unitJ: 1e-6,
+          wrap: range + 1,
+          idleW: 5,
+          busyW: 25,
+          flagPath: flag,
+          stillUntilFlag: true,
+        },
+      ]);
+      // No verify-sensors: it would refuse a sensor silent from the start, as it should; this is what
+      // the baseline stage does when the sensor stalls after it.
+      const registry = new StageRegistry()
+        .register("baseline", "pre", baselineStage)
+        .register("checkout", "prepare", checkoutStage)
+        .register("measure", "run", measureStage)
+        .register("aggregate", "post", aggregateStage);
+      let summary: Awaited<ReturnType<typeof runStudy>>;
+      try {
+        summary = await withRoots({ EMP_SYSFS_ROOT: tree.root }, () => {
+          const backend = sensorBackend({ sources: ["powercap"], sampleHz: 1000 });
+          if (backend === undefined) throw new Error("the powercap fixture is not readable");
+          return runStudy(
+            study("stalled-baseline", {
+              commits: "HEAD",
+              command: `touch ${flag}; sleep 0.4; rm ${flag}`,
+              baseline: "300ms",
+            }),
+            { backend, registry },
+          );
+        });
+      } finally {
+        await writer.stop();
+      }
+      console.log(`stalled baseline in emp run: ${JSON.stringify(summary.commits[0]?.domains)}`);
+      expect(Object.keys(summary.baseline_unknown)).toEqual(["package-0"]);
+      expect(summary.baseline_unknown["package-0"]).toMatch(/after the last fresh reading/);
+      expect(summary.warnings).toContainEqual(
+        expect.stringMatching(/^package-0: the idle baseline's power is unknown .* no net energy$/),
+      );
+      expect(summary.warnings.filter((w) => /raw energy only/.test(w))).toHaveLength(2);
+      const domain = summary.commits[0]?.domains["package-0"];
+      expect([domain?.net_median_j, domain?.net_mean_j, domain?.ci95_j, domain?.cv]).toEqual([
+        null,
+        null,
+        null,
+        null,
+      ]);
+      // 25 W while the run held the flag, which is all of it but the shell's start and exit: at most
+      // 25 W x its length (and a 12.5 mJ step of the writer), and not 10 % less.
+      const share = (domain?.raw_median_j ?? 0) / (25 * (domain?.median_s ?? 0));
+      expect(share).toBeGreaterThan(0.9);
+      expect(share).toBeLessThan(1.01);
+      const runs = tableFromIPC(readFileSync(join(scratch, "stalled-baseline", "runs.arrow")));
+      expect([0, 1].map((i) => runs.getChild("package-0_net_j")?.get(i))).toEqual([null, null]);
+      expect([0, 1].map((i) => runs.getChild("package-0_raw_j")?.get(i) > 0)).toEqual([true, true]);
+    } finally {
+      tree.remove();
+    }
   });
 });

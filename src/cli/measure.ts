@@ -136,7 +136,13 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
     recorder.manifest({ config, provenance, state });
     process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
     if (summary.interrupted) process.exitCode = interrupts.exitCode ?? 130;
-    else if (summary.runs.some((r) => r.exit_code !== 0) || summary.sampling.read_errors > 0)
+    else if (
+      summary.runs.some((r) => r.exit_code !== 0) ||
+      summary.sampling.read_errors > 0 ||
+      // A baseline that could not be measured under runs that have energy: those are raw only. (A
+      // counter that never moved, such as a DRAM zone a laptop reads as 0, has neither: as before.)
+      Object.entries(summary.baseline.power_w).some(([domain, w]) => w === null && domain in summary.domains)
+    )
       process.exitCode = 1;
     return summary;
   } catch (error) {

@@ -77,7 +77,12 @@ export async function runResolvedStudy(study: ResolvedStudy, json: boolean): Pro
     const summary = await runStudy(study, { signal: interrupts.signal, ...progressPrinter() });
     process.stdout.write(json ? `${JSON.stringify(summary, null, 2)}\n` : formatStudy(summary));
     if (summary.interrupted) process.exitCode = interrupts.exitCode ?? 130;
-    else if (summary.skipped.length > 0 || summary.failed_runs > 0 || summary.failed_stages > 0)
+    else if (
+      summary.skipped.length > 0 ||
+      summary.failed_runs > 0 ||
+      summary.failed_stages > 0 ||
+      Object.keys(summary.baseline_unknown).length > 0
+    )
       process.exitCode = 1;
     return summary;
   } finally {

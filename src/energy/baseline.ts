@@ -27,6 +27,23 @@ export interface NetEnergy {
   netJ: number;
 }
 
+/**
+ * A run's energy in one domain whose idle baseline was not measured (its sensor gave no fresh
+ * reading after the baseline's end): what the sensor saw, and no baseline or net energy at all,
+ * rather than a net computed against a guess.
+ */
+export interface RawOnlyEnergy {
+  domain: string;
+  durationS: number;
+  rawJ: number;
+  baselineW: null;
+  baselineJ: null;
+  netJ: null;
+}
+
+/** A run's energy in one domain: net above a known baseline, or raw only. */
+export type RunDomainEnergy = NetEnergy | RawOnlyEnergy;
+
 export interface BaselineDrift {
   domain: string;
   preW: number;
@@ -54,6 +71,22 @@ export function measureBaseline(series: EnergySeries, startNs: bigint, endNs: bi
 export function netEnergy(domain: string, rawJ: number, durationS: number, baselineW: number): NetEnergy {
   const baselineJ = baselineW * durationS;
   return { domain, durationS, rawJ, baselineW, baselineJ, netJ: rawJ - baselineJ };
+}
+
+/**
+ * Net energy above `baselineW` where the baseline is known (a finite number); raw only where it is
+ * not, or where the raw energy itself is unknown (NaN: the run's own end could not be interpolated).
+ */
+export function runDomainEnergy(
+  domain: string,
+  rawJ: number,
+  durationS: number,
+  baselineW: number | undefined,
+): RunDomainEnergy {
+  if (baselineW === undefined || !Number.isFinite(baselineW) || !Number.isFinite(rawJ)) {
+    return { domain, durationS, rawJ, baselineW: null, baselineJ: null, netJ: null };
+  }
+  return netEnergy(domain, rawJ, durationS, baselineW);
 }
 
 /** A run's raw energy over [startNs, endNs] and its net energy above `baseline` (none: net = raw). */

@@ -1,5 +1,5 @@
 // Raw energy counters to joules: the vocabulary of counter updates (first reading, difference,
-// corrected difference after a wrap) shared by the probe's cross-check and energy accounting.
+// corrected difference after a wrap, reset) shared by the probe's cross-check and energy accounting.
 
 /** What one new reading of a counter tells. */
 export type CounterUpdate =
@@ -8,30 +8,42 @@ export type CounterUpdate =
   /** The counter advanced (or stood still) since the previous reading. */
   | { kind: "difference"; raw: bigint; delta: bigint }
   /** The counter went down: it wrapped once at its modulus, and the delta is corrected for that. */
-  | { kind: "corrected-difference"; raw: bigint; delta: bigint };
-
-/** 2^64: the modulus of a raw value that declares no wrap (the ring stores uint64 bits). */
-const U64_MODULUS = 1n << 64n;
+  | { kind: "corrected-difference"; raw: bigint; delta: bigint }
+  /**
+   * A counter declared never to wrap went down: it was reset (a driver reload, a GPU reset) and
+   * counts again from near zero. The energy between the two readings is unknown, so the delta is 0.
+   */
+  | { kind: "reset"; raw: bigint; previous: bigint; delta: 0n };
 
 /**
- * The difference between two readings of a counter that wraps at `wrap` (in raw units; 0 = only at
- * 2^64). A decrease is taken as exactly one wrap: more than one between two readings cannot be told
- * apart, which is why sources are sampled well within their wrap time.
+ * The difference between two readings of a counter that wraps at `wrap` (in raw units; 0 = never
+ * wraps). A decrease of a wrapping counter is taken as exactly one wrap: more than one between two
+ * readings cannot be told apart, which is why sources are sampled well within their wrap time. A
+ * decrease of a counter that never wraps (NVML's 64-bit millijoules, the kernel's 64-bit perf
+ * count) is a reset: reading it as a wrap at 2^64 would add some 1.8e16 raw units.
  */
-export function counterDifference(previous: bigint, current: bigint, wrap: bigint): CounterUpdate {
+export function counterDifference(
+  previous: bigint,
+  current: bigint,
+  wrap: bigint,
+): Exclude<CounterUpdate, { kind: "first-reading" }> {
   if (current >= previous) return { kind: "difference", raw: current, delta: current - previous };
-  const modulus = wrap > 0n ? wrap : U64_MODULUS;
-  return { kind: "corrected-difference", raw: current, delta: modulus - previous + current };
+  if (wrap === 0n) return { kind: "reset", raw: current, previous, delta: 0n };
+  return { kind: "corrected-difference", raw: current, delta: wrap - previous + current };
 }
 
-/** One counter followed reading after reading: the total raw delta and how many wraps were corrected. */
+/**
+ * One counter followed reading after reading: the total raw delta, how many wraps were corrected
+ * and how many resets were seen.
+ */
 export class Counter {
   private previous: bigint | undefined;
   private totalRaw = 0n;
   private wrapCount = 0;
+  private resetCount = 0;
   private readingCount = 0;
 
-  /** `wrap`: modulus in raw units (0: never wraps below 2^64); `scale`: raw * scale = joules. */
+  /** `wrap`: modulus in raw units (0: never wraps; a decrease is a reset); `scale`: raw * scale = joules. */
   constructor(
     readonly wrap: bigint,
     readonly scale: number,
@@ -45,7 +57,8 @@ export class Counter {
     }
     const update = counterDifference(this.previous, raw, this.wrap);
     if (update.kind === "corrected-difference") this.wrapCount++;
-    if (update.kind !== "first-reading") this.totalRaw += update.delta;
+    if (update.kind === "reset") this.resetCount++;
+    this.totalRaw += update.delta;
     this.previous = raw;
     return update;
   }
@@ -62,6 +75,11 @@ export class Counter {
 
   get wraps(): number {
     return this.wrapCount;
+  }
+
+  /** Decreases of a counter that never wraps: each lost the energy between two readings. */
+  get resets(): number {
+    return this.resetCount;
   }
 
   get readings(): number {

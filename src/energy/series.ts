@@ -12,7 +12,8 @@ export type AccountingWarningCode =
   | "possible-hidden-wrap"
   | "baseline-drift"
   | "run-shorter-than-update-period"
-  | "too-few-readings";
+  | "too-few-readings"
+  | "counter-reset";
 
 /** Something a reader of the numbers should know; never a reason to drop them. */
 export interface AccountingWarning {
@@ -35,12 +36,24 @@ const POWER_WINDOW_NS = 1_000_000n;
 /** Change times kept for the update period after discardBefore: its median needs no more. */
 const CHANGES_KEPT = 4096;
 
+/** A counter that never wraps went down between two readings (see CounterUpdate "reset"). */
+export interface CounterReset {
+  /** The reading that saw the lower value. */
+  tNs: bigint;
+  /** The reading before it: the energy between the two is lost. */
+  previousNs: bigint;
+  previousRaw: bigint;
+  raw: bigint;
+}
+
 /**
  * Cumulative energy of one channel. It keeps a point for the first reading and for every fresh
  * reading (the value changed) of an energy counter, or for every reading of a power gauge: at
  * 10 kHz most RAPL ticks repeat the last value, and repeats carry no new information about when
  * energy was spent. Points live in typed arrays grown by doubling, 16 bytes per point (24 for
- * gauges) and no objects; discardBefore lets a long session keep only what its next span needs.
+ * gauges, 32 for a counter that wraps, which also keeps the longest gap between readings up to
+ * each point, so that a span knows whether a wrap could have hidden inside it) and no objects;
+ * discardBefore lets a long session keep only what its next span needs.
  */
 export class EnergySeries {
   readonly name: string;
@@ -53,6 +66,12 @@ export class EnergySeries {
   private energyJ = new Float64Array(INITIAL_CAPACITY);
   /** Gauges only: the power read at each point, W. */
   private powerW: Float64Array<ArrayBuffer> | undefined;
+  /**
+   * Wrapping counters only: the longest gap between two successive readings after the previous
+   * point and up to this one, ns, and where it began.
+   */
+  private gapNs: Float64Array<ArrayBuffer> | undefined;
+  private gapStartNs: BigInt64Array<ArrayBuffer> | undefined;
   private count = 0;
 
   private readonly counter: Counter | undefined;
@@ -67,6 +86,10 @@ export class EnergySeries {
   /** Longest time between two successive readings, and where it began. */
   private maxGapNs = 0n;
   private maxGapStartNs: bigint | undefined;
+  /** Longest gap between readings since the last point, and where it began (wrapping counters). */
+  private pendingGapNs = 0n;
+  private pendingGapStartNs = 0n;
+  private readonly resetList: CounterReset[] = [];
   private highestPowerW = 0;
   /** Counters: where the current power window began (see POWER_WINDOW_NS). */
   private powerWindow: { tNs: bigint; energyJ: number } | undefined;
@@ -95,6 +118,10 @@ export class EnergySeries {
       this.method = "counter";
       this.counter = new Counter(BigInt(info.wrap), info.scale);
       this.wrapJ = info.wrap * info.scale;
+      if (info.wrap > 0) {
+        this.gapNs = new Float64Array(INITIAL_CAPACITY);
+        this.gapStartNs = new BigInt64Array(INITIAL_CAPACITY);
+      }
     } else if (info.quantity === "power" && !info.counter) {
       this.method = "integrated";
       this.powerW = new Float64Array(INITIAL_CAPACITY);
@@ -141,6 +168,10 @@ export class EnergySeries {
       this.maxGapNs = t - previousNs;
       this.maxGapStartNs = previousNs;
     }
+    if (previousNs !== undefined && t - previousNs > this.pendingGapNs) {
+      this.pendingGapNs = t - previousNs;
+      this.pendingGapStartNs = previousNs;
+    }
     if (this.firstReadNs === undefined) this.firstReadNs = t;
     this.lastReadNs = t;
     const changed = this.lastRaw !== undefined && raw !== this.lastRaw;
@@ -150,13 +181,16 @@ export class EnergySeries {
       this.changeNs = grownBig(this.changeNs, this.changeCount);
       this.changeNs[this.changeCount++] = t;
     }
-    if (this.counter !== undefined) this.counterReading(t, raw, changed);
+    if (this.counter !== undefined) this.counterReading(t, raw, changed, previousNs);
     else this.gaugeReading(t, raw, previousNs);
   }
 
-  private counterReading(t: bigint, raw: bigint, changed: boolean): void {
+  private counterReading(t: bigint, raw: bigint, changed: boolean, previousNs: bigint | undefined): void {
     const counter = this.counter as Counter;
     const update = counter.update(raw);
+    if (update.kind === "reset") {
+      this.resetList.push({ tNs: t, previousNs: previousNs ?? t, previousRaw: update.previous, raw });
+    }
     if (update.kind !== "first-reading" && !changed) return;
     const energyJ = counter.energyJ;
     if (this.powerWindow === undefined) {
@@ -186,10 +220,17 @@ export class EnergySeries {
       this.tNs = grownBig(this.tNs, this.count);
       this.energyJ = grown(this.energyJ, this.count);
       if (this.powerW !== undefined) this.powerW = grown(this.powerW, this.count);
+      if (this.gapNs !== undefined) this.gapNs = grown(this.gapNs, this.count);
+      if (this.gapStartNs !== undefined) this.gapStartNs = grownBig(this.gapStartNs, this.count);
     }
     this.tNs[this.count] = t;
     this.energyJ[this.count] = energyJ;
     if (this.powerW !== undefined) this.powerW[this.count] = powerW;
+    if (this.gapNs !== undefined && this.gapStartNs !== undefined) {
+      this.gapNs[this.count] = Number(this.pendingGapNs);
+      this.gapStartNs[this.count] = this.pendingGapStartNs;
+    }
+    this.pendingGapNs = 0n;
     this.count++;
   }
 
@@ -206,6 +247,8 @@ export class EnergySeries {
       this.tNs.copyWithin(0, keepFrom, this.count);
       this.energyJ.copyWithin(0, keepFrom, this.count);
       this.powerW?.copyWithin(0, keepFrom, this.count);
+      this.gapNs?.copyWithin(0, keepFrom, this.count);
+      this.gapStartNs?.copyWithin(0, keepFrom, this.count);
       this.count -= keepFrom;
     }
     if (this.changeCount > 2 * CHANGES_KEPT) {
@@ -235,6 +278,24 @@ export class EnergySeries {
     return this.powerW?.subarray(0, this.count);
   }
 
+  /**
+   * Wrapping counters: at each point, the longest gap between two successive readings since the
+   * previous point, ns (a view; 0 at the first point); undefined for other series.
+   */
+  get pointsGapNs(): Float64Array | undefined {
+    return this.gapNs?.subarray(0, this.count);
+  }
+
+  /** Where each of pointsGapNs began, ns (a view). */
+  get pointsGapStartNs(): BigInt64Array | undefined {
+    return this.gapStartNs?.subarray(0, this.count);
+  }
+
+  /** Every reset seen, in order: rare, and kept for the session's warnings whatever was discarded. */
+  get resets(): readonly CounterReset[] {
+    return this.resetList;
+  }
+
   /** Energy from the first reading to the last point, J. */
   get totalJ(): number {
     return this.count === 0 ? 0 : (this.energyJ[this.count - 1] as number);
@@ -253,6 +314,11 @@ export class EnergySeries {
   /** Wraps corrected so far (counters). */
   get wraps(): number {
     return this.counter?.wraps ?? 0;
+  }
+
+  /** Resets of a counter that never wraps, seen so far (each a lost step of energy). */
+  get resetCount(): number {
+    return this.counter?.resets ?? 0;
   }
 
   get firstReadingNs(): bigint | undefined {
@@ -298,26 +364,47 @@ export class EnergySeries {
    * between two readings long enough for the counter to pass its whole range would hide a second
    * one. The rule: warn when the longest gap times the highest power seen reaches the wrap range
    * (gap x maxPowerW >= wrapJ), since the energy spent in that gap could then have been a range or
-   * more, and the corrected difference would be short by that much.
+   * more, and the corrected difference would be short by that much. Each reset of a counter that
+   * never wraps is a warning too, at the reading that saw it.
    */
   warnings(): AccountingWarning[] {
     const out: AccountingWarning[] = [];
-    if (this.method === "counter" && this.wrapJ > 0 && this.maxGapStartNs !== undefined) {
-      const gapS = Number(this.maxGapNs) / 1e9;
-      const possibleJ = gapS * this.highestPowerW;
-      if (possibleJ >= this.wrapJ) {
-        out.push({
-          code: "possible-hidden-wrap",
-          domain: this.domain,
-          tNs: this.maxGapStartNs,
-          message:
-            `${this.name}: ${(gapS * 1e3).toFixed(1)} ms passed between two readings; at up to ` +
-            `${this.highestPowerW.toFixed(1)} W that is ${possibleJ.toFixed(3)} J, at least the counter's ` +
-            `range of ${this.wrapJ.toFixed(3)} J, so a second wrap could have gone unseen`,
-        });
-      }
+    if (this.maxGapStartNs !== undefined) {
+      const wrap = this.hiddenWrapWarning(this.maxGapStartNs, Number(this.maxGapNs));
+      if (wrap !== undefined) out.push(wrap);
     }
+    for (const reset of this.resetList) out.push(this.resetWarning(reset));
     return out;
+  }
+
+  /** The possible-hidden-wrap warning for a gap of `gapNs` from `startNs`, when the rule above holds. */
+  hiddenWrapWarning(startNs: bigint, gapNs: number): AccountingWarning | undefined {
+    if (this.method !== "counter" || this.wrapJ <= 0) return undefined;
+    const gapS = gapNs / 1e9;
+    const possibleJ = gapS * this.highestPowerW;
+    if (possibleJ < this.wrapJ) return undefined;
+    return {
+      code: "possible-hidden-wrap",
+      domain: this.domain,
+      tNs: startNs,
+      message:
+        `${this.name}: ${(gapS * 1e3).toFixed(1)} ms passed between two readings; at up to ` +
+        `${this.highestPowerW.toFixed(1)} W that is ${possibleJ.toFixed(3)} J, at least the counter's ` +
+        `range of ${this.wrapJ.toFixed(3)} J, so a second wrap could have gone unseen`,
+    };
+  }
+
+  /** The counter-reset warning for one reset: the energy between its two readings is lost. */
+  resetWarning(reset: CounterReset): AccountingWarning {
+    const lostMs = Number(reset.tNs - reset.previousNs) / 1e6;
+    return {
+      code: "counter-reset",
+      domain: this.domain,
+      tNs: reset.tNs,
+      message:
+        `${this.name}: counter reset: it never wraps but went down from ${reset.previousRaw} to ${reset.raw} ` +
+        `(a driver reload or device reset); the ${lostMs.toFixed(3)} ms between those two readings count as 0 J`,
+    };
   }
 }
 

@@ -85,7 +85,8 @@ export interface LedgerRun {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
-  energy: Record<string, { rawJ: number; baselineJ: number; netJ: number }>;
+  /** Per domain; baseline and net are null where the idle baseline was unknown. */
+  energy: Record<string, { rawJ: number; baselineJ: number | null; netJ: number | null }>;
   metrics: Record<string, number | null>;
   warnings: string[];
 }

@@ -13,7 +13,16 @@ export interface DomainInfo {
 /** A run's energy in one domain as the backend saw it. */
 export interface DomainEnergy {
   rawJ: number;
+  /** About this run only: a reset, a possible hidden wrap or too few readings within its span. */
   warnings: string[];
+}
+
+/** Idle power over a span, per domain: measured, or why it could not be. */
+export interface IdlePower {
+  /** W, for each domain whose energy over the span is known. */
+  powerW: Record<string, number>;
+  /** For each domain whose is not, the reason (no fresh reading after the span's end: a stalled sensor). */
+  unknown: Record<string, string>;
 }
 
 export interface EnergyBackend {
@@ -27,7 +36,7 @@ export interface EnergyBackend {
   /** Stops sampling; the ticks still in the ring wait for one more drain(). */
   stop(): void;
   /** Idle power per domain over [startNs, endNs]. */
-  baselineW(startNs: bigint, endNs: bigint): Record<string, number>;
+  idlePower(startNs: bigint, endNs: bigint): IdlePower;
   /** Called just before each run starts. */
   runStarting?(): void;
   /** Lets go of what no span from `tNs` on needs (memory of a long session). */
@@ -39,4 +48,15 @@ export interface EnergyBackend {
   sampling(): SamplingSummary;
   /** Warnings about the whole session (possible hidden wraps, dropped ticks). */
   warnings(): string[];
+}
+
+/** Why a domain's idle power over the `span` phase is unknown, one warning each. */
+export function unknownIdleWarnings(span: "baseline" | "post-baseline", idle: IdlePower): string[] {
+  const consequence =
+    span === "baseline"
+      ? "the runs keep their raw energy but have no net energy"
+      : "its drift from the baseline cannot be checked";
+  return Object.entries(idle.unknown).map(
+    ([domain, reason]) => `${domain}: the idle ${span}'s power is unknown (${reason}); ${consequence}`,
+  );
 }

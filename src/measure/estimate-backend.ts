@@ -12,7 +12,7 @@ import {
 import type { ChildResult } from "../sampling/child.js";
 import { scaledCount } from "../sampling/child.js";
 import type { TickBatch } from "../sampling/sampler.js";
-import type { DomainEnergy, DomainInfo, EnergyBackend } from "./backend.js";
+import type { DomainEnergy, DomainInfo, EnergyBackend, IdlePower } from "./backend.js";
 import type { SamplingSummary } from "./summary.js";
 
 /** The one domain an estimate has: the whole CPU. */
@@ -41,8 +41,8 @@ export class EstimateBackend implements EnergyBackend {
     this.runStart = readSystemCpuTimes();
   }
 
-  baselineW(): Record<string, number> {
-    return { [ESTIMATE_DOMAIN]: estimatedBaselineW(this.tdp()) };
+  idlePower(): IdlePower {
+    return { powerW: { [ESTIMATE_DOMAIN]: estimatedBaselineW(this.tdp()) }, unknown: {} };
   }
 
   runEnergy(run: ChildResult): Record<string, DomainEnergy> {

@@ -11,14 +11,15 @@ export function formatSummary(s: MeasureSummary): string {
   );
   lines.push("");
   const header = ["domain", "source", "net median J", "net 95% CI J", "raw mean J", "cv", "baseline W"];
+  // A domain whose baseline is unknown shows "-" for net and baseline; its raw energy still shows.
   const rows = Object.entries(s.domains).map(([domain, d]) => [
     domain,
     d.source,
-    joules(d.net_median_j),
-    `${joules(d.net_ci95_j[0])} .. ${joules(d.net_ci95_j[1])}`,
+    d.net_median_j === null ? "-" : joules(d.net_median_j),
+    d.net_ci95_j === null ? "-" : `${joules(d.net_ci95_j[0])} .. ${joules(d.net_ci95_j[1])}`,
     joules(d.mean_j),
     d.cv === null ? "-" : `${(d.cv * 100).toFixed(1)} %`,
-    d.baseline_w.toFixed(2),
+    d.baseline_w === null ? "-" : d.baseline_w.toFixed(2),
   ]);
   lines.push(...formatTable(header, rows));
   lines.push("");

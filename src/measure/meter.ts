@@ -1,7 +1,7 @@
 // The measuring instrument of a session: keeps the backend sampling and drained, samples the idle
 // machine, and runs a command with its boundaries on the sampler's clock, returning its energy per
 // domain with the baseline subtracted. `emp measure` and `emp run` both measure through it.
-import { type NetEnergy, netEnergy } from "../energy/baseline.js";
+import { type RunDomainEnergy, runDomainEnergy } from "../energy/baseline.js";
 import type { Containment, ContainmentMode, PerfEventName, SpawnOptions } from "../native.js";
 import type { RunEnergyJ } from "../results/runs-writer.js";
 import type { Phase } from "../results/samples-writer.js";
@@ -44,7 +44,8 @@ export interface MeasuredRun {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
-  energy: Record<string, NetEnergy>;
+  /** Net above the baseline per domain; raw only (net null) where the baseline is unknown. */
+  energy: Record<string, RunDomainEnergy>;
   /** perf counters, scaled over multiplexing. */
   counters: Record<string, number>;
   /** CPU time of the whole tree from its cgroup (every process, daemons included), ns; absent in a process group. */
@@ -195,11 +196,14 @@ export class Meter {
     containment: Containment,
   ): MeasuredRun {
     const durationS = Number(result.durationNs) / 1e9;
-    const energy: Record<string, NetEnergy> = {};
+    const energy: Record<string, RunDomainEnergy> = {};
     const warnings: string[] = [];
     for (const [domain, e] of Object.entries(this.backend.runEnergy(result))) {
-      energy[domain] = netEnergy(domain, e.rawJ, durationS, baselineW[domain] ?? 0);
+      energy[domain] = runDomainEnergy(domain, e.rawJ, durationS, baselineW[domain]);
       warnings.push(...e.warnings);
+      if (energy[domain].netJ === null && Number.isFinite(e.rawJ)) {
+        warnings.push(`${domain}: raw energy only: the idle baseline's power is unknown, so no net energy`);
+      }
     }
     const counters: Record<string, number> = {};
     for (const [name, reading] of Object.entries(result.counters)) {

@@ -6,7 +6,7 @@ import { OutOfSpanError } from "../errors.js";
 import type { ChildResult } from "../sampling/child.js";
 import { LatenessHistogram } from "../sampling/lateness.js";
 import { nowNs, Sampler, type TickBatch } from "../sampling/sampler.js";
-import type { DomainEnergy, DomainInfo, EnergyBackend } from "./backend.js";
+import type { DomainEnergy, DomainInfo, EnergyBackend, IdlePower } from "./backend.js";
 import type { SourceSelection } from "./select-sources.js";
 import type { SamplingSummary } from "./summary.js";
 
@@ -53,17 +53,24 @@ export class SensorBackend implements EnergyBackend {
     this.sampler.stop();
   }
 
-  baselineW(startNs: bigint, endNs: bigint): Record<string, number> {
-    const power: Record<string, number> = {};
+  idlePower(startNs: bigint, endNs: bigint): IdlePower {
+    const out: IdlePower = { powerW: {}, unknown: {} };
+    const durationS = Number(endNs - startNs) / 1e9;
     for (const { domain } of this.domains) {
-      power[domain] = this.sum(domain, startNs, endNs).rawJ / (Number(endNs - startNs) / 1e9);
+      const sum = this.sum(domain, startNs, endNs);
+      if (sum.outOfSpan !== undefined) out.unknown[domain] = sum.outOfSpan;
+      else if (!(durationS > 0)) out.unknown[domain] = `the span sampled lasted ${durationS} s`;
+      else out.powerW[domain] = sum.rawJ / durationS;
     }
-    return power;
+    return out;
   }
 
   runEnergy(run: ChildResult): Record<string, DomainEnergy> {
     const energy: Record<string, DomainEnergy> = {};
-    for (const { domain } of this.domains) energy[domain] = this.sum(domain, run.startNs, run.endNs);
+    for (const { domain } of this.domains) {
+      const { rawJ, warnings } = this.sum(domain, run.startNs, run.endNs);
+      energy[domain] = { rawJ, warnings };
+    }
     return energy;
   }
 
@@ -71,22 +78,28 @@ export class SensorBackend implements EnergyBackend {
     for (const s of this.series) s.discardBefore(tNs);
   }
 
-  private sum(domain: string, startNs: bigint, endNs: bigint): DomainEnergy {
+  /**
+   * The domain's energy over the span, summed over its channels, with the warnings that concern the
+   * span; `outOfSpan` says why it is unknown (rawJ is then NaN) when an end could not be interpolated.
+   */
+  private sum(domain: string, startNs: bigint, endNs: bigint): DomainEnergy & { outOfSpan?: string } {
     let rawJ = 0;
     const warnings: string[] = [];
+    let outOfSpan: string | undefined;
     for (const s of this.series) {
       if (s.domain !== domain) continue;
       try {
         const interval = intervalEnergy(s, startNs, endNs);
         rawJ += interval.energyJ;
-        for (const w of interval.warnings) if (w.code !== "possible-hidden-wrap") warnings.push(w.message);
+        for (const w of interval.warnings) warnings.push(w.message);
       } catch (error) {
         if (!(error instanceof OutOfSpanError)) throw error;
         warnings.push(`${domain}: ${error.message}`);
+        outOfSpan ??= error.message;
         rawJ = Number.NaN;
       }
     }
-    return { rawJ, warnings };
+    return outOfSpan === undefined ? { rawJ, warnings } : { rawJ, warnings, outOfSpan };
   }
 
   updatePeriodMs(domain: string): number | null {

@@ -7,7 +7,7 @@ import { addon, type ContainmentMode, type PerfEventName, type SensorReport } fr
 import type { RunRecord } from "../results/runs-writer.js";
 import { summarize } from "../stats/summary.js";
 import { sleep } from "../util/sleep.js";
-import type { EnergyBackend } from "./backend.js";
+import { type EnergyBackend, unknownIdleWarnings } from "./backend.js";
 import { EstimateBackend } from "./estimate-backend.js";
 import { type MeasuredRun, Meter, runEnergyJ, runMetrics, type Span } from "./meter.js";
 import { resolveCommand } from "./preflight.js";
@@ -68,9 +68,6 @@ export const MEASURE_DEFAULTS = {
   counters: ["task-clock", "context-switches", "page-faults", "cycles", "instructions"] as PerfEventName[],
 };
 
-/** Below this many samples in a run, its energy rests on too few readings to trust. */
-const MIN_SAMPLES_PER_RUN = 10;
-
 /** Picks the backend for these options: the sensors, one interface per domain. */
 export function sensorBackend(
   options: Pick<MeasureOptions, "sources" | "sampleHz">,
@@ -123,7 +120,9 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
   try {
     progress({ kind: "phase", phase: "baseline", seconds: baselineS });
     baselineSpan = await meter.idle(baselineS, "baseline");
-    baselineW = backend.baselineW(baselineSpan.startNs, baselineSpan.endNs);
+    const idle = backend.idlePower(baselineSpan.startNs, baselineSpan.endNs);
+    baselineW = idle.powerW;
+    warnings.push(...unknownIdleWarnings("baseline", idle));
 
     const total = warmup + repeat;
     for (let i = 0; i < total && !signal?.aborted; i++) {
@@ -186,7 +185,7 @@ function runRecord(run: MeasuredRun, label?: string): RunRecord {
 /** A run's line in the summary. */
 function runSummary(run: MeasuredRun): RunSummary {
   const energyJ: Record<string, number> = {};
-  const netJ: Record<string, number> = {};
+  const netJ: Record<string, number | null> = {};
   for (const [domain, e] of Object.entries(run.energy)) {
     energyJ[domain] = e.rawJ;
     netJ[domain] = e.netJ;
@@ -201,6 +200,7 @@ function runSummary(run: MeasuredRun): RunSummary {
     net_energy_j: netJ,
     counters: run.counters,
     descendants: run.descendants,
+    warnings: run.warnings,
   };
 }
 
@@ -210,17 +210,21 @@ function driftWarnings(
   preW: Record<string, number>,
   post: Span,
 ): string[] {
-  const postW = backend.baselineW(post.startNs, post.endNs);
-  const out: string[] = [];
+  const postIdle = backend.idlePower(post.startNs, post.endNs);
+  const out = unknownIdleWarnings("post-baseline", postIdle);
   for (const { domain } of backend.domains) {
-    const baseline = (span: Span, w: Record<string, number>) => ({
+    const preDomainW = preW[domain];
+    const postDomainW = postIdle.powerW[domain];
+    // An unknown side has its own warning; there is nothing to compare.
+    if (preDomainW === undefined || postDomainW === undefined) continue;
+    const baseline = (span: Span, powerW: number) => ({
       domain,
       ...span,
       durationS: Number(span.endNs - span.startNs) / 1e9,
       energyJ: 0,
-      powerW: w[domain] ?? 0,
+      powerW,
     });
-    const drift = baselineDrift(baseline(pre, preW), baseline(post, postW));
+    const drift = baselineDrift(baseline(pre, preDomainW), baseline(post, postDomainW));
     if (drift.warning) out.push(drift.warning.message);
   }
   return out;
@@ -242,7 +246,8 @@ function summarise(
     const net = measured.map((r) => r.energy[domain]?.netJ ?? Number.NaN).filter(Number.isFinite);
     if (raw.length === 0) continue;
     const r = summarize(raw);
-    const n = summarize(net);
+    // No net energy where the baseline is unknown: the raw statistics stand on their own.
+    const n = net.length > 0 ? summarize(net) : undefined;
     const periodMs = backend.updatePeriodMs(domain);
     domains[domain] = {
       source,
@@ -253,10 +258,10 @@ function summarise(
       min_j: r.min,
       max_j: r.max,
       cv: r.cv,
-      baseline_w: baselineW[domain] ?? 0,
-      net_mean_j: n.mean,
-      net_median_j: n.median,
-      net_ci95_j: [n.ci[0], n.ci[1]],
+      baseline_w: baselineW[domain] ?? null,
+      net_mean_j: n?.mean ?? null,
+      net_median_j: n?.median ?? null,
+      net_ci95_j: n ? [n.ci[0], n.ci[1]] : null,
       update_period_ms: periodMs,
     };
     const shortest = Math.min(...measured.map((m) => m.durationS));
@@ -267,12 +272,6 @@ function summarise(
     }
   }
   const sampling = backend.sampling();
-  const fewest = Math.min(...measured.map((m) => m.durationS)) * sampling.achieved_hz;
-  if (!backend.estimated && measured.length > 0 && fewest < MIN_SAMPLES_PER_RUN) {
-    warnings.push(
-      `the shortest run holds about ${Math.floor(fewest)} samples (fewer than ${MIN_SAMPLES_PER_RUN}); raise --sample-hz or make the run longer`,
-    );
-  }
   const durations = measured.map((m) => m.durationS);
   const d = durations.length > 0 ? summarize(durations) : undefined;
   return {
@@ -283,7 +282,7 @@ function summarise(
     sampling,
     baseline: {
       duration_s: baseline ? Number(baseline.endNs - baseline.startNs) / 1e9 : 0,
-      power_w: baselineW,
+      power_w: Object.fromEntries(backend.domains.map((d) => [d.domain, baselineW[d.domain] ?? null])),
     },
     domains,
     duration: {
@@ -294,6 +293,7 @@ function summarise(
     },
     runs: runs.map(runSummary),
     interrupted: runs.length < requested,
-    warnings: [...warnings, ...backend.warnings()],
+    // A backend warning that a run already carries is listed once, as that run's.
+    warnings: [...warnings, ...backend.warnings().filter((w) => !runs.some((r) => r.warnings.includes(w)))],
   };
 }

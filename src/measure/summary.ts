@@ -30,11 +30,15 @@ export interface DomainSummary {
   min_j: number;
   max_j: number;
   cv: number | null;
-  baseline_w: number;
-  /** Statistics of the net energy (raw − baseline × duration), not clamped at zero. */
-  net_mean_j: number;
-  net_median_j: number;
-  net_ci95_j: [number, number];
+  /** Idle power, W; null when the baseline could not be measured (a stalled sensor). */
+  baseline_w: number | null;
+  /**
+   * Statistics of the net energy (raw − baseline × duration), not clamped at zero; null where
+   * baseline_w is.
+   */
+  net_mean_j: number | null;
+  net_median_j: number | null;
+  net_ci95_j: [number, number] | null;
   /** Median interval between fresh readings, ms (RAPL: about 1); null for estimates. */
   update_period_ms: number | null;
 }
@@ -46,10 +50,13 @@ export interface RunSummary {
   signal: string | null;
   duration_s: number;
   energy_j: Record<string, number>;
-  net_energy_j: Record<string, number>;
+  /** Null for a domain whose baseline is unknown. */
+  net_energy_j: Record<string, number | null>;
   counters: Record<string, number>;
   /** Descendants still running when the command exited: ended by emp, or waited for with --wait-descendants. */
   descendants: number;
+  /** About this run: a counter reset, a possible hidden wrap, too few readings, its exit. */
+  warnings: string[];
 }
 
 export interface MeasureSummary {
@@ -58,7 +65,8 @@ export interface MeasureSummary {
   command: string[];
   label: string | null;
   sampling: SamplingSummary;
-  baseline: { duration_s: number; power_w: Record<string, number> };
+  /** power_w: W per domain; null where the baseline could not be measured. */
+  baseline: { duration_s: number; power_w: Record<string, number | null> };
   domains: Record<string, DomainSummary>;
   duration: { mean_s: number; median_s: number; stdev_s: number | null; ci95_s: [number, number] };
   runs: RunSummary[];

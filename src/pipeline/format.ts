@@ -5,20 +5,31 @@ import type { StudySummary } from "./summary.js";
 
 export function formatStudy(s: StudySummary): string {
   const lines: string[] = [];
-  const header = ["commit", "subject", "domain", "runs", "net median J", "net mean 95% CI J", "median s"];
+  const header = [
+    "commit",
+    "subject",
+    "domain",
+    "runs",
+    "net median J",
+    "net mean 95% CI J",
+    "raw median J",
+    "median s",
+  ];
   const rows: string[][] = [];
   for (const c of s.commits) {
     const subject = truncate(c.subject, 40);
     const domains = Object.entries(c.domains);
-    if (domains.length === 0) rows.push([c.short, subject, "-", String(c.runs), "-", "-", "-"]);
+    if (domains.length === 0) rows.push([c.short, subject, "-", String(c.runs), "-", "-", "-", "-"]);
     for (const [domain, d] of domains) {
       rows.push([
         c.short,
         subject,
         domain,
         String(c.runs),
-        joules(d.net_median_j),
-        `${joules(d.ci95_j[0])} .. ${joules(d.ci95_j[1])}`,
+        // Net is "-" where the baseline was unknown; the raw median still shows.
+        d.net_median_j === null ? "-" : joules(d.net_median_j),
+        d.ci95_j === null ? "-" : `${joules(d.ci95_j[0])} .. ${joules(d.ci95_j[1])}`,
+        joules(d.raw_median_j),
         d.median_s.toFixed(3),
       ]);
     }

@@ -222,7 +222,7 @@ class StudySession {
       meter.stop();
       samples.close();
     }
-    const summary = this.summary(backend, meter, state === "interrupted");
+    const summary = this.summary(backend, meter, state === "interrupted", context);
     writeJsonAtomic(join(this.out, "summary.json"), summary);
     this.ledger.endSession(
       this.sessionId,
@@ -245,6 +245,7 @@ class StudySession {
       mirror,
       meter,
       baselineW: {},
+      baselineUnknown: {},
       commits: this.states,
       runs: this.outcomes,
       data: this.data,
@@ -420,7 +421,7 @@ class StudySession {
         done,
         total: slots.length,
         etaS: (perRunMs * (slots.length - done)) / 1000,
-        netJ: domain !== undefined ? context.result?.energy[domain]?.netJ : undefined,
+        netJ: domain !== undefined ? (context.result?.energy[domain]?.netJ ?? undefined) : undefined,
         durationS: context.result?.durationS,
       });
     }
@@ -455,7 +456,12 @@ class StudySession {
     return id;
   }
 
-  private summary(backend: EnergyBackend, meter: Meter, interrupted: boolean): StudySummary {
+  private summary(
+    backend: EnergyBackend,
+    meter: Meter,
+    interrupted: boolean,
+    context: SessionContext | undefined,
+  ): StudySummary {
     const commits = (this.data.get(COMMITS_KEY) as CommitSummary[] | undefined) ?? [];
     return {
       out: this.out,
@@ -471,7 +477,13 @@ class StudySession {
         })),
       failed_runs: this.outcomes.filter((o) => o.result.exitCode !== 0 || o.result.timedOut).length,
       failed_stages: this.failedStages,
-      warnings: [...this.warnings, ...meter.warnings, ...backend.warnings()],
+      baseline_unknown: { ...context?.baselineUnknown },
+      // A backend warning that a run already carries is listed once, as that run's.
+      warnings: [
+        ...this.warnings,
+        ...meter.warnings,
+        ...backend.warnings().filter((w) => !this.outcomes.some((o) => o.result.warnings.includes(w))),
+      ],
       interrupted,
     };
   }

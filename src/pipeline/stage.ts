@@ -31,6 +31,11 @@ export interface SessionContext extends SessionControl {
   readonly meter: Meter;
   /** Idle power per domain (W), set by the baseline stage; subtracted from every run. */
   baselineW: Record<string, number>;
+  /**
+   * Domains whose idle power the baseline stage could not measure (a stalled sensor), with the
+   * reason: their runs keep raw energy and have no net energy.
+   */
+  baselineUnknown: Record<string, string>;
   /** Every commit of the study, oldest first, with what this session did to it. */
   readonly commits: readonly CommitState[];
   /** Runs measured in this session, in order. */

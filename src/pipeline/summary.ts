@@ -7,13 +7,15 @@ import { summarize } from "../stats/summary.js";
 import type { CommitInfo } from "./types.js";
 
 export interface CommitDomainSummary {
-  net_median_j: number;
-  net_mean_j: number;
+  /** Net energy statistics; null when no run of the commit has one (the baseline was unknown). */
+  net_median_j: number | null;
+  net_mean_j: number | null;
   /** 95% bootstrap interval of the mean net energy. */
-  ci95_j: [number, number];
+  ci95_j: [number, number] | null;
   /** Median duration of the runs, s. */
   median_s: number;
   raw_median_j: number;
+  /** Of the net energy; null with one run or without net energy. */
   cv: number | null;
 }
 
@@ -41,6 +43,11 @@ export interface StudySummary {
   failed_runs: number;
   /** Run and post stages of this session that failed (each also a warning). */
   failed_stages: number;
+  /**
+   * Domains whose idle baseline this session could not measure, with the reason (also a warning):
+   * their runs have raw energy only, and `emp run` exits 1.
+   */
+  baseline_unknown: Record<string, string>;
   warnings: string[];
   /** Set when the session stopped early (Ctrl-C, a stage's abort); `emp resume` continues it. */
   interrupted: boolean;
@@ -60,14 +67,26 @@ export function summarizeCommits(
     for (const domain of names) {
       const net = mine.map((r) => r.energy[domain]?.netJ ?? Number.NaN).filter(Number.isFinite);
       const raw = mine.map((r) => r.energy[domain]?.rawJ ?? Number.NaN).filter(Number.isFinite);
-      if (net.length === 0) continue;
+      if (raw.length === 0) continue;
+      // Runs measured against an unknown baseline have raw energy only; their commit still reports it.
+      if (net.length === 0) {
+        domains[domain] = {
+          net_median_j: null,
+          net_mean_j: null,
+          ci95_j: null,
+          median_s: medianS,
+          raw_median_j: median(raw),
+          cv: null,
+        };
+        continue;
+      }
       const n = summarize(net);
       domains[domain] = {
         net_median_j: n.median,
         net_mean_j: n.mean,
         ci95_j: [n.ci[0], n.ci[1]],
         median_s: medianS,
-        raw_median_j: raw.length > 0 ? median(raw) : Number.NaN,
+        raw_median_j: median(raw),
         cv: n.cv,
       };
     }

@@ -46,10 +46,11 @@ export interface RunsWriterOptions {
   provenance: unknown;
 }
 
+/** A run's energy in one domain; baseline and net are null where the idle baseline is unknown. */
 export interface RunEnergyJ {
   rawJ: number;
-  baselineJ: number;
-  netJ: number;
+  baselineJ: number | null;
+  netJ: number | null;
 }
 
 export interface RunRecord {
@@ -201,9 +202,10 @@ export class RunsWriter {
     );
     for (const domain of this.options.domains) {
       for (const key of ["rawJ", "baselineJ", "netJ"] as const) {
+        // A value that is not a number of joules (unknown: NaN) is stored as null, never as NaN.
         add(
           new Float64(),
-          rows.map((r) => r.energy[domain]?.[key] ?? null),
+          rows.map((r) => finiteOrNull(r.energy[domain]?.[key])),
         );
       }
     }
@@ -223,4 +225,8 @@ export class RunsWriter {
       makeData({ type: new Struct(this.schema.fields), length, nullCount: 0, children: columns }),
     );
   }
+}
+
+function finiteOrNull(value: number | null | undefined): number | null {
+  return value !== null && value !== undefined && Number.isFinite(value) ? value : null;
 }

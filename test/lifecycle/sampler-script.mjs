@@ -47,6 +47,9 @@ if (mode === "exit") {
   }, 50);
 } else if (mode === "in-worker") {
   globalThis.keep = startSampler();
+  // Stays alive until the host has counted the threads, then ends by running out of work with the
+  // sampler still running (closing the port leaves its event loop empty).
+  parentPort.once("message", () => parentPort.close());
   parentPort.postMessage("started");
 } else if (mode === "worker-host") {
   const worker = new Worker(new URL(import.meta.url));
@@ -55,6 +58,7 @@ if (mode === "exit") {
     worker.once("exit", (code) => {
       console.log(JSON.stringify({ during, after: samplerThreads(), workerExit: code }));
     });
+    worker.postMessage("exit");
   });
 } else if (mode === "no-thread") {
   // The address space capped a little above what the process maps now: the thread's 8 MiB stack

@@ -2,6 +2,7 @@
 // disturb these idle spans nor leave the machine they describe): the sensors give readings, the idle
 // machine is steady, and its power is the baseline every run's net energy subtracts.
 import { mean, sampleStandardDeviation } from "simple-statistics";
+import { unknownIdleWarnings } from "../../measure/backend.js";
 import { sleep } from "../../util/sleep.js";
 import type { SessionContext, Stage } from "../stage.js";
 import { StageFailure } from "../stage.js";
@@ -16,7 +17,7 @@ export function verifySensorsStage(): Stage<"pre"> {
     async execute(context: SessionContext) {
       const span = await context.meter.idle(VERIFY_S, "baseline");
       const backend = context.meter.backend;
-      const powerW = backend.baselineW(span.startNs, span.endNs);
+      const { powerW } = backend.idlePower(span.startNs, span.endNs);
       const silent = backend.domains.filter((d) => !Number.isFinite(powerW[d.domain]));
       if (silent.length > 0) {
         throw new StageFailure(
@@ -63,7 +64,7 @@ export function stabilityStage(options: StabilityOptions = STABILITY_DEFAULTS): 
         // Every domain's power per window, each window read once.
         const windowsW = Array.from({ length: options.windows }, (_, w) => {
           const startNs = span.startNs + stepNs * BigInt(w);
-          return backend.baselineW(startNs, startNs + stepNs);
+          return backend.idlePower(startNs, startNs + stepNs).powerW;
         });
         const unsteady: string[] = [];
         for (const { domain } of backend.domains) {
@@ -93,7 +94,11 @@ export function baselineStage(): Stage<"pre"> {
       const seconds = context.study.config.baselineS;
       context.log(`idle baseline ${seconds} s`);
       const span = await context.meter.idle(seconds, "baseline");
-      context.baselineW = context.meter.backend.baselineW(span.startNs, span.endNs);
+      const idle = context.meter.backend.idlePower(span.startNs, span.endNs);
+      // A domain left out has no net energy in any run; the runs keep their raw energy.
+      context.baselineW = idle.powerW;
+      context.baselineUnknown = idle.unknown;
+      for (const warning of unknownIdleWarnings("baseline", idle)) context.warn(warning);
     },
   };
 }

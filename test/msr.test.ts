@@ -19,6 +19,15 @@ const WRAP = 2 ** 32;
 // 20000 counts below the wrap: at 25 W and 2^-14 J a count, the counter wraps after ~50 ms.
 const START = WRAP - 20_000;
 
+/**
+ * A start value that makes a counter at `powerW` wrap `afterS` after the writer starts: in the middle
+ * of the 600 ms sampled, so a sampler that starts late on a loaded machine still sees the wrap (with
+ * START, a 30 W counter in 2^-16 J wrapped 10 ms in, before a late sampler had read it once).
+ */
+function wrapsAfter(powerW: number, unitJ: number, afterS = 0.25): number {
+  return WRAP - Math.round((powerW * afterS) / unitJ);
+}
+
 const INTEL = { powerUnit: 0x606, pkg: 0x611, pp0: 0x639, pp1: 0x641, dram: 0x619, psys: 0x64d } as const;
 const AMD = { powerUnit: 0xc0010299, core: 0xc001029a, pkg: 0xc001029b } as const;
 
@@ -196,7 +205,7 @@ describe("msr source, Intel", () => {
       offset,
       unitJ,
       wrap: WRAP,
-      startRaw: START,
+      startRaw: wrapsAfter(idleW, unitJ),
       idleW,
     });
     const sampler = await sampleAndCheck([
@@ -246,7 +255,7 @@ describe("msr source, AMD", () => {
       offset,
       unitJ: unit,
       wrap: WRAP,
-      startRaw: START,
+      startRaw: wrapsAfter(idleW, unit),
       idleW,
     });
     // core-0-0 shares its bytes with the package counter on CPU 0 (see amdZen): not checked.

@@ -95,6 +95,7 @@ Napi::Value Addon::Containment(const Napi::CallbackInfo& info) {
     if (!support.parent.empty()) {
       out.Set("kind", "cgroup");
       out.Set("parent", support.parent);
+      if (support.orphans_ended > 0) out.Set("orphansEnded", static_cast<double>(support.orphans_ended));
     } else {
       out.Set("kind", "process-group");
       out.Set("reason", support.reason);

@@ -156,6 +156,34 @@ void SleepNs(int64_t ns) noexcept {
   }
 }
 
+// The pid in a cgroup name emp gives ("emp-<pid>-<n>"), or 0 for any other name.
+pid_t OwnerOf(const std::string& name) {
+  uint64_t pid = 0, sequence = 0;
+  const size_t dash = name.find('-', 4);
+  if (name.rfind("emp-", 0) != 0 || dash == std::string::npos || dash == 4 || dash + 1 == name.size()) return 0;
+  for (size_t i = 4; i < name.size(); ++i) {
+    if (i != dash && (name[i] < '0' || name[i] > '9')) return 0;
+  }
+  if (!ParseU64(name.data() + 4, dash - 4, &pid) || !ParseU64(name.data() + dash + 1, name.size() - dash - 1, &sequence))
+    return 0;
+  return pid > 0 && pid < (uint64_t{1} << 31) ? static_cast<pid_t>(pid) : 0;
+}
+
+// Empties (cgroup.kill) and removes the cgroups of emps that no longer live (see FindCgroupSupport);
+// returns the processes ended.
+size_t EndOrphanedCgroups(const std::string& parent) {
+  size_t ended = 0;
+  for (const auto& name : sysfs::ListDir(parent)) {
+    const pid_t owner = OwnerOf(name);
+    if (owner == 0 || owner == ::getpid() || ::kill(owner, 0) == 0 || errno == EPERM) continue;
+    const std::string path = parent + "/" + name;
+    ended += ReadPids(path + "/cgroup.procs").size();
+    (void)WriteControl(path + "/cgroup.kill", "1");
+    for (int i = 0; i < 1000 && ::rmdir(path.c_str()) < 0 && errno == EBUSY; ++i) SleepNs(kPollNs);
+  }
+  return ended;
+}
+
 }  // namespace
 
 const char* ContainmentKindName(ContainmentKind kind) noexcept {
@@ -179,7 +207,7 @@ CgroupSupport FindCgroupSupport() {
     return {{}, MakeError("cannot create a cgroup in", where.mount, errno)};
   }
   ::rmdir(probe.c_str());
-  return {where.mount, {}};
+  return {where.mount, {}, EndOrphanedCgroups(where.mount)};
 }
 
 std::unique_ptr<ProcessTree> ProcessTree::Prepare(ContainmentMode mode) {

@@ -26,9 +26,13 @@ enum class ContainmentKind { kCgroup, kProcessGroup };
 struct CgroupSupport {
   std::string parent;  // empty when unsupported
   std::string reason;  // why not, when parent is empty
+  size_t orphans_ended = 0;
 };
 // Reads the real /proc/self/mountinfo and /proc/self/cgroup (not EMP_PROCFS_ROOT: containment acts
 // on this machine's processes, not on a sensor fixture) and checks that a directory can be made.
+// Also ends what runs in the cgroups of an emp that was killed outright (SIGKILL, a crash), which
+// could not remove them: its command's leftovers would spend energy in this session's baseline.
+// Those are the cgroups named for an emp pid that no longer lives; no other cgroup is touched.
 [[nodiscard]] CgroupSupport FindCgroupSupport();
 
 class ProcessTree {

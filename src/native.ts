@@ -187,7 +187,8 @@ export interface Containment {
 
 /** What containment this machine allows emp: where its cgroups would go, or why none. */
 export type ContainmentSupport =
-  | { kind: "cgroup"; parent: string }
+  /** orphansEnded: processes found running in the cgroups of an emp that was killed outright, and ended. */
+  | { kind: "cgroup"; parent: string; orphansEnded?: number }
   | { kind: "process-group"; reason: string };
 
 /** A counter the command runs without, and why. */

@@ -2,7 +2,17 @@
 // command exits are ended and counted (or waited for), a timeout or a signal to emp ends the tree,
 // and the tree is held in a cgroup of emp's own where one can be made, else in a process group.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -165,6 +175,34 @@ describe.runIf(support.kind === "cgroup")("the cgroup emp makes", () => {
   });
 });
 
+describe.runIf(support.kind === "cgroup")("cgroups left by an emp that was killed outright", () => {
+  const parent = support.kind === "cgroup" ? support.parent : "";
+
+  it("are emptied and removed before the next session's baseline; no other cgroup is touched", async () => {
+    // A pid that no longer lives names the killed emp; a live one (this test's sleep) another emp.
+    const gone = spawnSync("true").pid as number;
+    const orphan = join(parent, `emp-${gone}-1`);
+    const living = spawn("sleep", ["60"]);
+    const keptEmp = join(parent, `emp-${living.pid}-1`);
+    const notEmp = join(parent, `emp-test-${process.pid}`);
+    const leftover = spawn("sleep", ["77"]);
+    try {
+      for (const dir of [orphan, keptEmp, notEmp]) mkdirSync(dir);
+      writeFileSync(join(orphan, "cgroup.procs"), String(leftover.pid));
+      const found = addon.containment();
+      expect(found.kind === "cgroup" && found.orphansEnded).toBe(1);
+      expect(await survivors([leftover.pid as number])).toEqual([]);
+      expect(existsSync(orphan)).toBe(false);
+      expect(existsSync(keptEmp)).toBe(true);
+      expect(existsSync(notEmp)).toBe(true);
+    } finally {
+      living.kill("SIGKILL");
+      leftover.kill("SIGKILL");
+      for (const dir of [orphan, keptEmp, notEmp]) if (existsSync(dir)) rmdirSync(dir);
+    }
+  });
+});
+
 describe("the measured command's file descriptors", () => {
   it("inherits none of emp's own beyond stdin, stdout and stderr", () => {
     // A Node process whose fd 3 is open without close-on-exec (as spawn passes extra stdio), like
@@ -262,27 +300,7 @@ describe("emp measure and its signals", () => {
       const out = join(scratch, `signal-${signal}-out`);
       // Run 0 ends quickly; run 1 starts its grandchild and then waits.
       const command = `sleep 77 & echo $! >> ${pidFile}; [ $(wc -l < ${pidFile}) -ge 2 ] && sleep 60; exit 0`;
-      const emp = spawn(
-        process.execPath,
-        [
-          main,
-          "measure",
-          "--json",
-          "--repeat",
-          "5",
-          "--warmup",
-          "0",
-          "--baseline",
-          "0.1",
-          "--out",
-          out,
-          "--",
-          "sh",
-          "-c",
-          command,
-        ],
-        { stdio: ["ignore", "pipe", "pipe"] },
-      );
+      const emp = measureUntilTold(out, command, ["--json"]);
       const exited = exitOf(emp);
       await until("the second run's grandchild", () => pidsIn(pidFile).length >= 2);
       emp.kill(signal);
@@ -301,26 +319,7 @@ describe("emp measure and its signals", () => {
     const out = join(scratch, "second-sigint-out");
     // A tree that ignores SIGTERM: the first Ctrl-C alone would wait out the grace period.
     const command = `trap '' TERM INT; sleep 77 & echo $! >> ${pidFile}; [ $(wc -l < ${pidFile}) -ge 2 ] && sleep 60; exit 0`;
-    const emp = spawn(
-      process.execPath,
-      [
-        main,
-        "measure",
-        "--repeat",
-        "5",
-        "--warmup",
-        "0",
-        "--baseline",
-        "0.1",
-        "--out",
-        out,
-        "--",
-        "sh",
-        "-c",
-        command,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const emp = measureUntilTold(out, command);
     const exited = exitOf(emp);
     await until("the second run's grandchild", () => pidsIn(pidFile).length >= 2);
     emp.kill("SIGINT");
@@ -336,6 +335,17 @@ describe("emp measure and its signals", () => {
     expect(await survivors(pidsIn(pidFile))).toEqual([]);
   });
 });
+
+/**
+ * `emp measure` of `sh -c command`, 5 runs, started in the background for a test to signal: the
+ * command decides (from its pid file) which run waits.
+ */
+function measureUntilTold(out: string, command: string, extra: string[] = []): ChildProcess {
+  const args = ["measure", ...extra, "--repeat", "5", "--warmup", "0", "--baseline", "0.1", "--out", out];
+  return spawn(process.execPath, [main, ...args, "--", "sh", "-c", command], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
 
 const stderrText = new WeakMap<ChildProcess, string>();
 

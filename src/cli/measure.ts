@@ -5,7 +5,7 @@ import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { formatSummary } from "../measure/format.js";
 import { prepareOutputDir, resolveCommand } from "../measure/preflight.js";
-import { gatherProvenance } from "../measure/provenance.js";
+import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
 import { SessionRecorder } from "../measure/recorder.js";
 import {
   chooseBackend,
@@ -129,6 +129,7 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
       out,
       backend,
       recorder,
+      warnings: provenanceWarnings(provenance),
       signal: interrupts.signal,
       onProgress: progressPrinter(),
     });

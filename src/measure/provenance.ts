@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { gatherHostFacts } from "../host/facts.js";
-import { addon, type SensorReport } from "../native.js";
+import { addon, type ContainmentSupport, type SensorReport } from "../native.js";
 import type { EnergyBackend } from "./backend.js";
 import type { Provenance } from "./recorder.js";
 import { selectEnergySources } from "./select-sources.js";
@@ -28,6 +28,16 @@ export function gitCommit(cwd = process.cwd()): string | null {
   } catch {
     return null;
   }
+}
+
+/** What the provenance's gathering did that a reader of the results should know. */
+export function provenanceWarnings(provenance: Provenance): string[] {
+  const containment = provenance.containment as ContainmentSupport | undefined;
+  const ended = containment?.kind === "cgroup" ? (containment.orphansEnded ?? 0) : 0;
+  if (ended === 0) return [];
+  return [
+    `ended ${ended} process${ended === 1 ? "" : "es"} left running in the cgroups of an emp that was killed outright, before the baseline`,
+  ];
 }
 
 export function gatherProvenance(

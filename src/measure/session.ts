@@ -45,6 +45,8 @@ export interface MeasureOptions {
   backend?: EnergyBackend;
   /** Writes the session directory as the measurement goes. */
   recorder?: SessionRecorder;
+  /** Said before the session started (by the preflight): listed first among the summary's warnings. */
+  warnings?: string[];
 }
 
 export type ProgressEvent =
@@ -110,7 +112,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
     signal,
     containment: options.containment,
   });
-  const warnings: string[] = [];
+  const warnings: string[] = [...(options.warnings ?? [])];
 
   const runs: MeasuredRun[] = [];
   let baselineW: Record<string, number> = {};

@@ -12,7 +12,7 @@ import { Ledger } from "../ledger/ledger.js";
 import type { EnergyBackend } from "../measure/backend.js";
 import { type MeasuredRun, Meter, runEnergyJ, runMetrics } from "../measure/meter.js";
 import { prepareOutputDir } from "../measure/preflight.js";
-import { gatherProvenance } from "../measure/provenance.js";
+import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
 import type { Provenance } from "../measure/recorder.js";
 import { chooseBackend, MEASURE_DEFAULTS } from "../measure/session.js";
 import { addon, type PerfEventName } from "../native.js";
@@ -123,6 +123,7 @@ class StudySession {
       this.options.backend ??
       chooseBackend({ sources: config.sources, sampleHz: config.sampleHz, tdpW: config.tdpW }, reports);
     const provenance = gatherProvenance(reports, backend, config.sources);
+    this.warnings.push(...provenanceWarnings(provenance));
     // Custom stages load before anything costly, so a malformed one costs no build time.
     const registry = this.options.registry ?? builtinStages();
     const taken = new Set(registry.names());

@@ -185,9 +185,11 @@ export interface Containment {
   reason?: string;
 }
 
-/** What containment this machine allows emp: where its cgroups would go, or why none. */
+/**
+ * What containment this machine allows emp: where its cgroups would go, or why none. `orphansEnded`:
+ * processes found running in the cgroups of an emp that was killed outright, and ended.
+ */
 export type ContainmentSupport =
-  /** orphansEnded: processes found running in the cgroups of an emp that was killed outright, and ended. */
   | { kind: "cgroup"; parent: string; orphansEnded?: number }
   | { kind: "process-group"; reason: string };
 

@@ -164,7 +164,8 @@ pid_t OwnerOf(const std::string& name) {
   for (size_t i = 4; i < name.size(); ++i) {
     if (i != dash && (name[i] < '0' || name[i] > '9')) return 0;
   }
-  if (!ParseU64(name.data() + 4, dash - 4, &pid) || !ParseU64(name.data() + dash + 1, name.size() - dash - 1, &sequence))
+  if (!ParseU64(name.data() + 4, dash - 4, &pid) ||
+      !ParseU64(name.data() + dash + 1, name.size() - dash - 1, &sequence))
     return 0;
   return pid > 0 && pid < (uint64_t{1} << 31) ? static_cast<pid_t>(pid) : 0;
 }

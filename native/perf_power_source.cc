@@ -21,6 +21,14 @@ namespace emp {
 
 namespace {
 
+// Details are keyed: each thing left out gets its own key (skipped.1, skipped.2, ...), since a JS
+// object keeps only the last value of a repeated key.
+void AddSkipped(std::vector<std::pair<std::string, std::string>>& details, std::string why) {
+  size_t n = 1;
+  for (const auto& [key, value] : details) n += key.rfind("skipped.", 0) == 0 ? 1 : 0;
+  details.emplace_back("skipped." + std::to_string(n), std::move(why));
+}
+
 constexpr const char* kAbsentReason = "no perf power PMU: kernel without RAPL perf support, or a VM";
 constexpr const char* kAbsentFix =
     "on bare-metal Intel or AMD use a kernel built with perf RAPL support (CONFIG_PERF_EVENTS_INTEL_RAPL); "
@@ -74,7 +82,7 @@ void AddDetails(const PerfPowerPmu& pmu, std::vector<std::pair<std::string, std:
     details.emplace_back(e.name + ".unit", e.unit);
   }
   details.emplace_back("events", names);
-  for (const auto& why : pmu.skipped) details.emplace_back("skipped", why);
+  for (const auto& why : pmu.skipped) AddSkipped(details, why);
 }
 
 // A CPU the kernel reads the PMU on, with the package it stands for.
@@ -99,8 +107,8 @@ std::vector<Reader> Readers(const Roots& roots, const PerfPowerPmu& pmu,
     // Multi-die packages list one CPU per die; emp's domains are per package, so the first die
     // stands for it and the others are named in the details rather than silently merged.
     if (seen) {
-      details.emplace_back("skipped", "cpu " + std::to_string(cpu) + ": a second die of package " +
-                                          std::to_string(package) + " (per-die domains are not modelled)");
+      AddSkipped(details, "cpu " + std::to_string(cpu) + ": a second die of package " + std::to_string(package) +
+                              " (per-die domains are not modelled)");
       continue;
     }
     readers.push_back({cpu, package});

@@ -209,7 +209,7 @@ export class Meter {
     for (const [name, reading] of Object.entries(result.counters)) {
       if (reading) counters[name] = scaledCount(reading);
     }
-    warnings.push(...treeWarnings(result, spec, containment));
+    warnings.push(...treeWarnings(result, spec, containment, timedOut));
     if (timedOut) {
       warnings.push(
         `timed out after ${spec.timeoutS} s and was killed: its energy is kept but is not the whole run`,
@@ -254,11 +254,17 @@ export class Meter {
 }
 
 /** What a run's process tree did that a reader of its energy should know. */
-function treeWarnings(result: ChildResult, spec: RunSpec, containment: Containment): string[] {
+function treeWarnings(
+  result: ChildResult,
+  spec: RunSpec,
+  containment: Containment,
+  timedOut: boolean,
+): string[] {
   const out: string[] = [];
   const n = result.descendants;
   const processes = `${n} descendant process${n === 1 ? "" : "es"}`;
-  if (n > 0 && !spec.waitDescendants) {
+  // A timed-out run's tree was ended on purpose, all at once: its timeout warning says so.
+  if (n > 0 && !spec.waitDescendants && !timedOut) {
     out.push(
       `${processes} still running when the command exited ${n === 1 ? "was" : "were"} ended (SIGTERM, and SIGKILL ${KILL_GRACE_MS / 1000} s later if still alive); ` +
         "the run ends at the command's exit: pass --wait-descendants (study key wait_descendants) to measure until the last one ends",

@@ -1,14 +1,12 @@
 // `emp probe --cross-check` end to end: the CLI in a child process against one fixture that holds
 // both a powercap zone package-0 and Intel MSR registers for package 0, each advanced by a writer
 // process at a known power.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CrossCheck } from "../src/probe/cross-check.js";
 import type { ProbeReport } from "../src/probe/report.js";
 import { EnergyWriter, msrDevice, powercapZone } from "./fixtures/energy.js";
 import { FixtureTree, writeCpuTopology } from "./fixtures/tree.js";
-import { buildCli, runEmp } from "./helpers/emp-cli.js";
-
-beforeAll(() => buildCli());
+import { runEmp } from "./helpers/emp-cli.js";
 
 const MSR_WRAP = 2 ** 32;
 const MSR_UNIT_J = 2 ** -14;

@@ -10,7 +10,7 @@ import type { SourceKind } from "../src/native.js";
 import type { ProbeReport, SensorEntry } from "../src/probe/report.js";
 import { formatTable, truncate } from "../src/util/table.js";
 import { FixtureTree } from "./fixtures/tree.js";
-import { buildCli, type CliResult, runEmp } from "./helpers/emp-cli.js";
+import { type CliResult, runEmp } from "./helpers/emp-cli.js";
 
 /** Mulberry32: a small seeded generator, so the garbage is the same on every run. */
 function seeded(seed: number): () => number {
@@ -501,7 +501,6 @@ const rows: Row[] = [];
 let scratch: string;
 
 beforeAll(() => {
-  buildCli();
   scratch = mkdtempSync(join(tmpdir(), "emp-fuzz-out-"));
 });
 

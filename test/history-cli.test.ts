@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LEDGER_FILE, Ledger, type LedgerRun } from "../src/ledger/ledger.js";
 import type { CommitInfo } from "../src/pipeline/types.js";
 import { formatDurationS } from "../src/util/table.js";
-import { buildCli, runEmp } from "./helpers/emp-cli.js";
+import { runEmp } from "./helpers/emp-cli.js";
 
 const HASH_A = `${"a".repeat(12)}${"0".repeat(52)}`;
 const HASH_B = `${"b".repeat(12)}${"0".repeat(52)}`;
@@ -110,7 +110,6 @@ function fillLedger(): Ledger {
 }
 
 beforeAll(() => {
-  buildCli();
   root = mkdtempSync(join(tmpdir(), "emp-history-"));
   dir = join(root, "emp-results", "bench");
   // Left open, as a running `emp run` would: the CLI reads beside a writer.

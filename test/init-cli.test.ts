@@ -8,13 +8,12 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadStudy } from "../src/config/load.js";
 import { STARTER_CONFIG } from "../src/config/starter.js";
-import { buildCli, runEmp } from "./helpers/emp-cli.js";
+import { runEmp } from "./helpers/emp-cli.js";
 
 const main = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 let scratch: string;
 
 beforeAll(() => {
-  buildCli();
   scratch = mkdtempSync(join(tmpdir(), "emp-init-"));
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

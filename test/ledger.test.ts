@@ -7,12 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EmpError, UsageError } from "../src/errors.js";
 import { BUSY_TIMEOUT_MS, LEDGER_FILE, Ledger, type LedgerRun } from "../src/ledger/ledger.js";
 import { LEDGER_APPLICATION_ID, SCHEMA_VERSION } from "../src/ledger/schema.js";
 import type { CommitInfo } from "../src/pipeline/types.js";
-import { buildCli } from "./helpers/emp-cli.js";
 
 const HASH_A = "a".repeat(64);
 const HASH_B = "b".repeat(64);
@@ -475,8 +474,6 @@ describe("prepared", () => {
 });
 
 describe("markAbandoned", () => {
-  beforeAll(() => buildCli());
-
   /** A separate process records a session, a stage and a run, then dies without ending them. */
   function killedWriter(): { status: number | null; signal: NodeJS.Signals | null; stderr: string } {
     const ledgerModule = pathToFileURL(

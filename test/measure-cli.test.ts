@@ -12,13 +12,12 @@ import { formatSummary } from "../src/measure/format.js";
 import { type CounterLog, EnergyWriter, powercapZone, WrittenEnergy } from "./fixtures/energy.js";
 import { fakeNvml } from "./fixtures/nvml.js";
 import { FixtureTree, writeCpuTopology } from "./fixtures/tree.js";
-import { buildCli, runEmp } from "./helpers/emp-cli.js";
+import { runEmp } from "./helpers/emp-cli.js";
 
 const main = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 let scratch: string;
 
 beforeAll(() => {
-  buildCli();
   scratch = mkdtempSync(join(tmpdir(), "emp-measure-"));
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

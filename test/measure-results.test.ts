@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MeasureSummary } from "../src/measure/summary.js";
 import { type CounterLog, EnergyWriter, msrDevice, WrittenEnergy, wrapTimesNs } from "./fixtures/energy.js";
 import { FixtureTree, writeCpuTopology } from "./fixtures/tree.js";
-import { buildCli, runEmp } from "./helpers/emp-cli.js";
+import { runEmp } from "./helpers/emp-cli.js";
 
 const WRAP = 2 ** 32;
 const INTEL = { powerUnit: 0x606, pkg: 0x611 } as const;
@@ -36,7 +36,6 @@ const HEADROOM_J = 15;
 
 let scratch: string;
 beforeAll(() => {
-  buildCli();
   scratch = mkdtempSync(join(tmpdir(), "emp-measure-results-"));
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

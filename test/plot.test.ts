@@ -21,7 +21,7 @@ import {
   writeResults,
   writeThreeCommitStudy,
 } from "./fixtures/study.js";
-import { buildCli, runEmp } from "./helpers/emp-cli.js";
+import { runEmp } from "./helpers/emp-cli.js";
 import { decodePng, PNG_SIGNATURE, pngSize } from "./helpers/png.js";
 
 let scratch: string;
@@ -29,7 +29,6 @@ let study: string;
 let shas: string[];
 
 beforeAll(() => {
-  buildCli();
   scratch = scratchDir("emp-plot-");
   study = join(scratch, "study");
   shas = writeThreeCommitStudy(study);

@@ -1,15 +1,13 @@
 // `emp probe` end to end: the CLI in a child process, on this machine and on fixture trees.
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { handleError } from "../src/cli/handle-error.js";
 import { UsageError } from "../src/errors.js";
 import { agreement, type InterfaceReading, measurePower, sharedDomains } from "../src/probe/cross-check.js";
 import type { ProbeReport, SensorEntry } from "../src/probe/report.js";
 import { FixtureTree, withRoots } from "./fixtures/tree.js";
-import { buildCli, runEmp } from "./helpers/emp-cli.js";
-
-beforeAll(() => buildCli());
+import { runEmp } from "./helpers/emp-cli.js";
 
 function probeJson(args: string[] = [], env: Record<string, string> = {}): ProbeReport {
   const result = runEmp(["probe", "--json", ...args], env);

@@ -22,7 +22,7 @@ import { EstimateBackend } from "../src/measure/estimate-backend.js";
 import { Meter } from "../src/measure/meter.js";
 import { addon, type ContainmentMode } from "../src/native.js";
 import { MeasuredChild, scaledCount } from "../src/sampling/child.js";
-import { buildCli, runEmp } from "./helpers/emp-cli.js";
+import { runEmp } from "./helpers/emp-cli.js";
 
 const main = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 const addonPath = fileURLToPath(new URL("../build/Release/emp.node", import.meta.url));
@@ -30,7 +30,6 @@ const support = addon.containment();
 let scratch: string;
 
 beforeAll(() => {
-  buildCli();
   scratch = mkdtempSync(join(tmpdir(), "emp-tree-"));
   if (support.kind !== "cgroup")
     console.log(`skipped: the cgroup cases need a writable cgroup v2: ${support.reason}`);

@@ -15,7 +15,7 @@ import {
   writeResults,
   writeThreeCommitStudy,
 } from "./fixtures/study.js";
-import { buildCli, runEmp } from "./helpers/emp-cli.js";
+import { runEmp } from "./helpers/emp-cli.js";
 
 let scratch: string;
 let study: string;
@@ -23,7 +23,6 @@ let shas: string[];
 let labelDirs: string[];
 
 beforeAll(() => {
-  buildCli();
   scratch = scratchDir("emp-report-");
   study = join(scratch, "study");
   shas = writeThreeCommitStudy(study);

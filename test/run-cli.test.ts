@@ -12,7 +12,7 @@ import { tableFromIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EnergyWriter, powercapZone } from "./fixtures/energy.js";
 import { FixtureTree, writeCpuTopology } from "./fixtures/tree.js";
-import { buildCli, runEmp } from "./helpers/emp-cli.js";
+import { runEmp } from "./helpers/emp-cli.js";
 
 const main = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 let scratch: string;
@@ -109,7 +109,6 @@ function measuredPerCommit(out: string): Map<string, number> {
 const fixtureEnv = () => ({ EMP_SYSFS_ROOT: tree.root });
 
 beforeAll(async () => {
-  buildCli();
   scratch = mkdtempSync(join(tmpdir(), "emp-run-"));
   tree = FixtureTree.create();
   writeCpuTopology(tree, 1, 2);

@@ -1,5 +1,5 @@
 // Runs the emp CLI as a user would: the compiled dist/cli/main.js in a child process. The build
-// runs once per test file, so the tests never see a dist older than the sources.
+// runs once per test run, in the global setup (test/setup/build-fixtures.ts).
 import { execFileSync, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";

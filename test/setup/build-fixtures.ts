@@ -1,9 +1,12 @@
-// Vitest global setup: compiles the native test fixtures (the fake libnvidia-ml) before any test
-// runs, so `npm test` works on a fresh checkout with nothing but a C compiler.
+// Vitest global setup: compiles the native test fixtures (the fake libnvidia-ml) and emp's own
+// TypeScript into dist/ before any test runs, so `npm test` works on a fresh checkout with nothing
+// but a C compiler, and the CLI the tests run is never older than the sources. Once per run: each
+// compile takes about 10 s here, and a dozen test files run the CLI.
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { FAKE_NVML_LIB, FAKE_NVML_SOURCE } from "../fixtures/nvml.js";
+import { buildCli } from "../helpers/emp-cli.js";
 
 export default function setup(): void {
   mkdirSync(dirname(FAKE_NVML_LIB), { recursive: true });
@@ -24,4 +27,5 @@ export default function setup(): void {
     ],
     { stdio: "inherit" },
   );
+  buildCli();
 }

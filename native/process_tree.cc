@@ -156,17 +156,15 @@ void SleepNs(int64_t ns) noexcept {
   }
 }
 
-// The pid in a cgroup name emp gives ("emp-<pid>-<n>"), or 0 for any other name.
+// The pid in a cgroup name emp gives ("emp-<pid>-<n>", both numbers), or 0 for any other name.
 pid_t OwnerOf(const std::string& name) {
-  uint64_t pid = 0, sequence = 0;
   const size_t dash = name.find('-', 4);
   if (name.rfind("emp-", 0) != 0 || dash == std::string::npos || dash == 4 || dash + 1 == name.size()) return 0;
   for (size_t i = 4; i < name.size(); ++i) {
     if (i != dash && (name[i] < '0' || name[i] > '9')) return 0;
   }
-  if (!ParseU64(name.data() + 4, dash - 4, &pid) ||
-      !ParseU64(name.data() + dash + 1, name.size() - dash - 1, &sequence))
-    return 0;
+  uint64_t pid = 0;
+  if (!ParseU64(name.data() + 4, dash - 4, &pid)) return 0;
   return pid > 0 && pid < (uint64_t{1} << 31) ? static_cast<pid_t>(pid) : 0;
 }
 
@@ -269,14 +267,20 @@ void ProcessTree::FallBack(std::string reason) noexcept {
   reason_ = std::move(reason);
 }
 
+namespace {
+// Whether cgroup.events, open as `events`, says a live process is in the cgroup. Reading it also
+// re-arms its POLLPRI notification. Unreadable: the directory is gone, so nothing is left in it.
+bool Populated(const UniqueFd& events) noexcept {
+  char buf[256];
+  const ssize_t n = events.Valid() ? events.PreadAt(buf, sizeof buf - 1, 0) : -1;
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  return std::strstr(buf, "populated 1") != nullptr;
+}
+}  // namespace
+
 bool ProcessTree::CgroupPopulated() const noexcept {
-  try {
-    auto events = sysfs::ReadText(path_ + "/cgroup.events");
-    // Unreadable: the directory is gone, so nothing is left in it.
-    return events && events->find("populated 1") != std::string::npos;
-  } catch (...) {
-    return false;
-  }
+  return Populated(UniqueFd::OpenReadOnly(path_ + "/cgroup.events"));
 }
 
 size_t ProcessTree::CountLive() const noexcept {
@@ -329,12 +333,12 @@ bool ProcessTree::WaitEmpty(int64_t timeout_ns) noexcept {
   const int64_t start = MonotonicNowNs();
   int64_t next_scan = start;
   UniqueFd events;
-  if (kind_ == ContainmentKind::kCgroup) events.Reset(::open((path_ + "/cgroup.events").c_str(), O_RDONLY | O_CLOEXEC));
+  if (kind_ == ContainmentKind::kCgroup) events = UniqueFd::OpenReadOnly(path_ + "/cgroup.events");
   for (;;) {
     const int64_t now = MonotonicNowNs();
     bool empty;
     if (kind_ == ContainmentKind::kCgroup) {
-      empty = !CgroupPopulated();
+      empty = !Populated(events);
     } else if (pgid_ <= 0 || ended_.load() || (::kill(-pgid_, 0) < 0 && errno == ESRCH)) {
       empty = true;
     } else {
@@ -349,19 +353,15 @@ bool ProcessTree::WaitEmpty(int64_t timeout_ns) noexcept {
       ended_.store(true);
       return true;
     }
-    if (timeout_ns >= 0 && now - start >= timeout_ns) return false;
-    int64_t wait_ns = kPollNs;
-    if (timeout_ns >= 0) wait_ns = std::min(wait_ns, timeout_ns - (now - start));
-    if (events.Valid()) {
+    const int64_t left_ns = timeout_ns < 0 ? INT64_MAX : timeout_ns - (now - start);
+    if (left_ns <= 0) return false;
+    if (kind_ == ContainmentKind::kCgroup) {
       // cgroup.events wakes pollers (POLLPRI) when "populated" changes: the end is seen at once,
       // not at the next tick of a polling loop. The 100 ms cap only bounds a missed wake-up.
-      char buf[64];
-      (void)events.PreadAt(buf, sizeof buf, 0);  // re-arms the notification
       pollfd p{events.Get(), POLLPRI, 0};
-      const int64_t cap_ns = timeout_ns < 0 ? 100'000'000 : std::min<int64_t>(100'000'000, timeout_ns - (now - start));
-      (void)::poll(&p, 1, static_cast<int>(std::max<int64_t>(1, cap_ns / 1'000'000)));
+      (void)::poll(&p, 1, static_cast<int>(std::clamp<int64_t>(left_ns / 1'000'000, 1, 100)));
     } else {
-      SleepNs(std::max<int64_t>(wait_ns, 100'000));
+      SleepNs(std::clamp<int64_t>(left_ns, 100'000, kPollNs));
     }
   }
 }

@@ -1,21 +1,11 @@
 // A measured command must not outlive emp: worker teardown and process.exit both kill it.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
+import { processState } from "./helpers/proc.js";
 
 const addonPath = fileURLToPath(new URL("../build/Release/emp.node", import.meta.url));
-
-/** The process's state letter from /proc ("S" sleeping, "Z" zombie), or "gone". */
-function processState(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  } catch {
-    return "gone";
-  }
-}
 
 async function settle(pid: number): Promise<string> {
   for (let i = 0; i < 50 && !["gone", "Z"].includes(processState(pid)); i++) {

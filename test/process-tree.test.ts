@@ -23,6 +23,7 @@ import { Meter } from "../src/measure/meter.js";
 import { addon, type ContainmentMode } from "../src/native.js";
 import { MeasuredChild, scaledCount } from "../src/sampling/child.js";
 import { runEmp } from "./helpers/emp-cli.js";
+import { alive } from "./helpers/proc.js";
 
 const main = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 const addonPath = fileURLToPath(new URL("../build/Release/emp.node", import.meta.url));
@@ -35,16 +36,6 @@ beforeAll(() => {
     console.log(`skipped: the cgroup cases need a writable cgroup v2: ${support.reason}`);
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** Alive: the process exists and is not a zombie (a zombie waits for its new parent to reap it). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !["Z", "X"].includes(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3));
-  } catch {
-    return false; // gone, or gone between the check and the read
-  }
-}
 
 /** Waits (up to 10 s, for a loaded machine) until none of `pids` is alive; returns those still alive. */
 async function survivors(pids: number[]): Promise<number[]> {

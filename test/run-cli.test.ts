@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EnergyWriter, powercapZone } from "./fixtures/energy.js";
 import { FixtureTree, writeCpuTopology } from "./fixtures/tree.js";
 import { runEmp } from "./helpers/emp-cli.js";
+import { alive } from "./helpers/proc.js";
 
 const main = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 let scratch: string;
@@ -371,43 +372,26 @@ describe("emp report and emp plot on an emp run study (fixture power)", () => {
 });
 
 describe("emp run and the measured process tree", () => {
-  /** A one-commit repository whose command is `script`. */
-  function scriptRepo(name: string, script: string): string {
+  /** A one-commit repository whose command is `script`, and a study of it with `keys`; returns the config and its out. */
+  function scriptStudy(name: string, script: string, keys: string[]): { config: string; out: string } {
     const repo = join(scratch, name);
     mkdirSync(repo);
     git(repo, "init", "-q", "-b", "main");
     writeFileSync(join(repo, "bench.sh"), script);
     git(repo, "add", "-A");
     git(repo, "commit", "-q", "-m", "bench");
-    return repo;
-  }
-
-  function alive(pid: number): boolean {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-    } catch {
-      return false;
-    }
+    const config = join(scratch, `${name}.yaml`);
+    const out = join(scratch, `${name}-out`);
+    const study = [`repo: ${repo}`, "commits: HEAD", 'command: "sh bench.sh"', "warmup: 0", "baseline: 0.2"];
+    writeFileSync(config, [...study, ...keys, `out: ${out}`].join("\n"));
+    return { config, out };
   }
 
   it("wait_descendants: each run lasts until its background child has ended", () => {
-    const repo = scriptRepo("waits", "sleep 0.3 &\nexit 0\n");
-    const config = join(scratch, "waits.yaml");
-    const out = join(scratch, "waits-out");
-    writeFileSync(
-      config,
-      [
-        `repo: ${repo}`,
-        "commits: HEAD",
-        'command: "sh bench.sh"',
-        "repeat: 2",
-        "warmup: 0",
-        "baseline: 0.2",
-        "wait_descendants: true",
-        `out: ${out}`,
-      ].join("\n"),
-    );
+    const { config, out } = scriptStudy("waits", "sleep 0.3 &\nexit 0\n", [
+      "repeat: 2",
+      "wait_descendants: true",
+    ]);
     const result = runEmp(["run", config, "--json"]);
     expect(result.status, result.stderr).toBe(0);
     const durations = runsTable(out).getChild("duration_s")?.toArray() as Float64Array;
@@ -418,23 +402,10 @@ describe("emp run and the measured process tree", () => {
   it("SIGTERM to emp run ends the run's whole tree, keeps the runs done and exits 143", async () => {
     const pids = join(scratch, "term-pids");
     // The first run ends at once; the second starts a grandchild and waits.
-    const repo = scriptRepo(
+    const { config, out } = scriptStudy(
       "term",
       `sleep 77 & echo $! >> ${pids}\n[ $(wc -l < ${pids}) -ge 2 ] && sleep 60\nexit 0\n`,
-    );
-    const config = join(scratch, "term.yaml");
-    const out = join(scratch, "term-out");
-    writeFileSync(
-      config,
-      [
-        `repo: ${repo}`,
-        "commits: HEAD",
-        'command: "sh bench.sh"',
-        "repeat: 3",
-        "warmup: 0",
-        "baseline: 0.2",
-        `out: ${out}`,
-      ].join("\n"),
+      ["repeat: 3"],
     );
     const child = spawn(process.execPath, [main, "run", config, "--json"], {
       stdio: ["ignore", "pipe", "pipe"],

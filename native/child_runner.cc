@@ -346,6 +346,10 @@ std::shared_ptr<ChildRunner> ChildRunner::Spawn(const SpawnOptions& options) {
       stdio_raw[2] = stdio_raw[1];
       continue;
     }
+    if (spec.mode == StdioMode::kStderr) {
+      stdio_raw[i] = STDERR_FILENO;  // emp's own, inherited by the child and dup2'd onto its stdout
+      continue;
+    }
     stdio_fds[static_cast<size_t>(i)] = OpenStdio(spec, i);
     stdio_raw[i] = stdio_fds[static_cast<size_t>(i)].Get();
   }

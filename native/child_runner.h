@@ -18,7 +18,9 @@
 
 namespace emp {
 
-enum class StdioMode { kInherit, kIgnore, kFile };
+// kStderr (stdout only): the command's stdout is emp's stderr, so emp's own stdout carries only
+// what emp prints (the JSON summary a script parses).
+enum class StdioMode { kInherit, kIgnore, kFile, kStderr };
 
 struct StdioSpec {
   StdioMode mode = StdioMode::kInherit;

@@ -16,6 +16,11 @@ StdioSpec ParseStdio(const Napi::Object& options, const char* key) {
   const std::string value = js::String(options, key, "inherit");
   if (value == "inherit") return {StdioMode::kInherit, {}};
   if (value == "ignore") return {StdioMode::kIgnore, {}};
+  if (value == "stderr") {
+    if (std::string(key) != "stdout")
+      throw Error(ErrorCode::kInvalidArgument, std::string("option ") + key + " cannot be stderr");
+    return {StdioMode::kStderr, {}};
+  }
   if (value.empty()) throw Error(ErrorCode::kInvalidArgument, std::string("option ") + key + " is an empty path");
   return {StdioMode::kFile, value};
 }

@@ -143,8 +143,11 @@ const PERF_EVENT_SET: Record<PerfEventName, true> = {
 /** Every perf event a run can count, as `--counters` and a study's `counters` name them. */
 export const PERF_EVENTS = Object.keys(PERF_EVENT_SET) as PerfEventName[];
 
-/** Where a stream of the measured command goes: emp's own, /dev/null, or a file (truncated). */
-export type StdioOption = "inherit" | "ignore" | (string & {});
+/**
+ * Where a stream of the measured command goes: emp's own, /dev/null, a file (truncated), or for
+ * stdout only "stderr": emp's stderr, so that emp's stdout carries nothing but its own output.
+ */
+export type StdioOption = "inherit" | "ignore" | "stderr" | (string & {});
 
 export interface SpawnOptions {
   /** A command name looked up in PATH (the child's PATH when `env` is given), or a path. */

@@ -32,8 +32,14 @@ export function listOption() {
     );
 }
 
-/** A whole number at least `min`. */
-export const whole = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
+/** Most runs (or warmups) one measurement takes: a day of 100 ms runs, far below a float's whole numbers. */
+export const MAX_RUNS = 1_000_000;
+
+/** A whole number in [min, max]. */
+export const whole =
+  (min: number, max = MAX_RUNS) =>
+  (n: number) =>
+    Number.isInteger(n) && n >= min && n <= max;
 
 /**
  * Commander's argument parser for a flag that may be repeated and comma-separated

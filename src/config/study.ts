@@ -215,8 +215,16 @@ export const studyFields = {
       error: "must be a mapping NAME: value",
     })
     .optional(),
-  repeat: whole(1, "must be a whole number of measured runs, at least 1").optional(),
-  warmup: whole(0, "must be a whole number of runs, 0 or more").optional(),
+  repeat: whole(1, "must be a whole number of measured runs, from 1 to 1000000")
+    .max(1_000_000, {
+      error: "must be a whole number of measured runs, from 1 to 1000000",
+    })
+    .optional(),
+  warmup: whole(0, "must be a whole number of runs, from 0 to 1000000")
+    .max(1_000_000, {
+      error: "must be a whole number of runs, from 0 to 1000000",
+    })
+    .optional(),
   batch_size: whole(1, "must be a whole number of runs, at least 1").optional(),
   jobs: whole(1, "must be a whole number of parallel builds, at least 1").optional(),
   seed: z.int({ error: "must be a whole number" }).optional(),

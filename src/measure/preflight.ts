@@ -4,23 +4,55 @@ import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 
-/** The path the command resolves to, as execvp would find it; throws UsageError when none. */
+/**
+ * The path the command resolves to, as execvp would find it; throws UsageError naming what is wrong
+ * otherwise: empty, not found, a directory, not executable.
+ */
 export function resolveCommand(file: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (file.trim() === "") {
+    throw new UsageError("the command to measure is empty", {
+      suggestion: "put the command after --: `emp measure -- ./my-benchmark --quick`",
+    });
+  }
   const candidates = file.includes("/")
     ? [isAbsolute(file) ? file : resolve(file)]
     : (env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter).map((dir) => join(dir || ".", file));
+  // What was found under the name but cannot be run, reported where nothing runnable is found.
+  let directory: string | undefined;
+  let notExecutable: string | undefined;
   for (const path of candidates) {
+    let stat: ReturnType<typeof statSync>;
     try {
-      if (!statSync(path).isFile()) continue;
+      stat = statSync(path);
+    } catch {
+      continue; // not here: try the next directory
+    }
+    if (stat.isDirectory()) {
+      directory ??= path;
+      continue;
+    }
+    try {
       accessSync(path, constants.X_OK);
       return path;
     } catch {
-      // not here, or not executable: try the next directory
+      notExecutable ??= path;
     }
+  }
+  if (notExecutable !== undefined) {
+    throw new UsageError(`not executable: ${notExecutable}`, {
+      suggestion: `make it executable (chmod +x ${notExecutable}), or run it through its interpreter (sh ${file})`,
+      path: notExecutable,
+    });
+  }
+  if (directory !== undefined && file.includes("/")) {
+    throw new UsageError(`${directory} is a directory, not a command`, {
+      suggestion: "give the program inside it, for example ./bench/run",
+      path: directory,
+    });
   }
   throw new UsageError(`command not found: ${file}`, {
     suggestion: file.includes("/")
-      ? `check that ${file} exists and is executable (chmod +x)`
+      ? `check that ${file} exists`
       : "check its spelling, or give its path (./bench), or add its directory to PATH",
   });
 }

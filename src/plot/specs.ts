@@ -17,8 +17,23 @@ const PHASE_COLOURS: Record<string, string> = {
   run: "#c7e9c0",
   cooldown: "#e0e0e0",
   "post-baseline": "#dadaeb",
+  between: "#f0f0f0",
 };
 const VERDICT_COLOURS = { unchanged: "#4c78a8", regression: "#d62728", improvement: "#2ca02c" } as const;
+
+/**
+ * A chart's title; over estimated energy it carries the same ESTIMATED mark as the tables, in red,
+ * so that a picture passed around without its table cannot pass for a measurement.
+ */
+export function chartTitle(text: string, estimated: boolean): string | Record<string, unknown> {
+  return estimated
+    ? {
+        text,
+        subtitle: "ESTIMATED: no real energy sensor (a model, not a measurement)",
+        subtitleColor: "#d62728",
+      }
+    : text;
+}
 
 /** How a group is named on an axis: short sha and subject for a commit, else its label. */
 export function groupLabel(group: Report["groups"][number]): string {
@@ -130,7 +145,7 @@ export function historySpec(report: Report): VegaLiteSpec {
     axis: { labelAngle: -30, labelLimit: 220 },
   };
   return {
-    title: `${report.energy} energy per run: mean and 95 % CI`,
+    title: chartTitle(`${report.energy} energy per run: mean and 95 % CI`, report.estimated),
     data: { values },
     facet: { row: { field: "domain", type: "nominal", title: null } },
     spec: {
@@ -196,7 +211,7 @@ export function distributionSpec(report: Report, runs: readonly RunEnergy[]): Ve
     axis: { labelAngle: -30, labelLimit: 220 },
   };
   return {
-    title: `${report.energy} energy per run: distribution`,
+    title: chartTitle(`${report.energy} energy per run: distribution`, report.estimated),
     data: { values: runs },
     facet: { row: { field: "domain", type: "nominal", title: null } },
     spec: {

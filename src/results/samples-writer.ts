@@ -45,10 +45,18 @@ import type { SamplerChannelInfo } from "../native.js";
 import type { TickBatch } from "../sampling/sampler.js";
 import { fsyncDir, writeAllSync } from "./atomic.js";
 
-export type Phase = "baseline" | "warmup" | "run" | "cooldown" | "post-baseline";
+/**
+ * What the machine was doing at a tick. "cooldown" is only the idle time asked for between runs
+ * (--cooldown); "between" is the rest of the time between runs: the settling tail after a run and
+ * emp's own work (writing results, the next run's set-up).
+ */
+export type Phase = "baseline" | "warmup" | "run" | "cooldown" | "post-baseline" | "between";
 
-/** The phase dictionary, fixed so that it is written once and codes are stable across files. */
-export const PHASES: readonly Phase[] = ["baseline", "warmup", "run", "cooldown", "post-baseline"];
+/**
+ * The phase dictionary, fixed so that it is written once and codes are stable across files: a new
+ * phase is added at the end.
+ */
+export const PHASES: readonly Phase[] = ["baseline", "warmup", "run", "cooldown", "post-baseline", "between"];
 
 const PHASE_DICTIONARY_ID = 0;
 const phaseType = new Dictionary(new Utf8(), new Int8(), PHASE_DICTIONARY_ID, false);

@@ -53,7 +53,7 @@ export function cooldownStage(): Stage<"run"> {
         first = false;
         return;
       }
-      await sleep(context.study.config.cooldownS * 1000, context.signal);
+      await context.meter.cooldown(context.study.config.cooldownS);
     },
   };
 }

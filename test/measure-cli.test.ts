@@ -42,6 +42,23 @@ describe("emp measure: bad input", () => {
     ["command that does not exist", ["--", "emp-no-such-command"], /command not found: emp-no-such-command/],
     ["unwritable out dir", ["--out", "/proc/emp-cannot", "--", "true"], /cannot write results to/],
     ["unknown option", ["--bogus", "--", "true"], /unknown option '--bogus'/],
+    [
+      "repeat past the bound",
+      ["--repeat", "1e99", "--", "true"],
+      /--repeat takes a whole number of runs from 1 to 1000000/,
+    ],
+    [
+      "warmup past the bound",
+      ["--warmup", "1e7", "--", "true"],
+      /--warmup takes a whole number of runs from 0 to 1000000/,
+    ],
+    ["a directory as the command", ["--", "test/fixtures"], /test\/fixtures is a directory, not a command/],
+    [
+      "a file that is not executable",
+      ["--", "test/fixtures/energy.ts"],
+      /not executable: .*energy\.ts[\s\S]*chmod \+x/,
+    ],
+    ["an empty command", ["--", ""], /the command to measure is empty/],
   ];
   for (const [name, args, message] of cases) {
     it(`${name}: exit 2, one message with a fix, no stack trace`, () => {
@@ -179,7 +196,7 @@ describe("emp measure against a powercap fixture", () => {
     const field = samples.schema.fields.find((f) => f.name === "powercap/package-0");
     expect(field?.metadata.get("unit")).toBe("uJ");
     const phases = new Set(samples.getChild("phase")?.toArray());
-    expect([...phases].sort()).toEqual(["baseline", "cooldown", "run", "warmup"]);
+    expect([...phases].sort()).toEqual(["baseline", "between", "run", "warmup"]);
   });
 });
 
@@ -234,7 +251,7 @@ describe("emp measure at the counters' edges", () => {
     expect(summary.domains["gpu-0"].baseline_w).toBeCloseTo(powerW, 0);
     expect(Math.abs(run.net_energy_j["gpu-0"] + powerW * lostS)).toBeLessThan(0.01 * powerW * run.duration_s);
     // The session lists it once, as the run's.
-    expect(summary.warnings.filter((w: string) => w.includes(reset))).toEqual([`run 0: ${reset}`]);
+    expect(summary.warnings.filter((w: string) => w.includes(reset))).toEqual([`run 1: ${reset}`]);
     const runs = readArrow(join(out, "runs.arrow"));
     expect([...(runs.getChild("warnings")?.get(0) ?? [])]).toEqual(run.warnings);
   });
@@ -288,7 +305,7 @@ describe("emp measure at the counters' edges", () => {
       console.log(`stalled machine: ${wrap}`);
       const gapMs = Number(/([\d.]+) ms passed between two readings/.exec(wrap ?? "")?.[1]);
       expect(gapMs).toBeGreaterThanOrEqual(150);
-      expect(summary.warnings).toContain(`run 1: ${wrap}`);
+      expect(summary.warnings).toContain(`run 2: ${wrap}`);
       const runs = readArrow(join(out, "runs.arrow"));
       expect([...(runs.getChild("warnings")?.get(1) ?? [])]).toEqual(summary.runs[1].warnings);
       // The warning is right: the run is short of what the writer put in by whole 2 J ranges.

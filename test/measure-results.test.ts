@@ -324,7 +324,7 @@ describe("emp measure through an Intel MSR fixture (Intel and AMD registers pres
       if ((t[i] as bigint) <= (t[i - 1] as bigint)) expect.fail(`t_ns not increasing at ${i}`);
     const phase = column(samples, "phase").toArray() as ArrayLike<string>;
     const run = column(samples, "run").toArray() as ArrayLike<number | null>;
-    expect([...new Set(Array.from(phase))].sort()).toEqual(["baseline", "cooldown", "run", "warmup"]);
+    expect([...new Set(Array.from(phase))].sort()).toEqual(["baseline", "between", "run", "warmup"]);
     // A run's samples cover its span from start_ns to end_ns. They are labelled by the drain that
     // took them, so a few from just before the child started (the drain before its spawn) and from
     // the settling tail after it ended carry the run's label too: they stay between the neighbours.

@@ -3,26 +3,24 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
-import { formatSummary } from "../measure/format.js";
+import { everyRunFailed, firstFailure, formatSummary, formatWarnings } from "../measure/format.js";
 import { prepareOutputDir, resolveCommand } from "../measure/preflight.js";
 import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
 import { SessionRecorder } from "../measure/recorder.js";
-import {
-  chooseBackend,
-  MEASURE_DEFAULTS,
-  type MeasureOptions,
-  measure,
-  type ProgressEvent,
-} from "../measure/session.js";
+import { chooseBackend, MEASURE_DEFAULTS, type MeasureOptions, measure } from "../measure/session.js";
 import type { MeasureSummary } from "../measure/summary.js";
 import { addon, PERF_EVENTS, type PerfEventName } from "../native.js";
+import { shellLine } from "../util/table.js";
+import { freshLine } from "./fresh-line.js";
 import { Interrupts } from "./interrupt.js";
-import { listOption, numberOption, parseOptions, whole } from "./options.js";
+import { MeasureProgress } from "./measure-progress.js";
+import { listOption, MAX_RUNS, numberOption, parseOptions, whole } from "./options.js";
+import { StatusLine } from "./status-line.js";
 
 const optionsSchema = z.object({
   sampleHz: numberOption("--sample-hz", (n) => n > 0 && n <= 100_000, "a rate in Hz in (0, 100000]"),
-  repeat: numberOption("--repeat", whole(1), "a whole number of runs, at least 1"),
-  warmup: numberOption("--warmup", whole(0), "a whole number of runs, 0 or more"),
+  repeat: numberOption("--repeat", whole(1), `a whole number of runs from 1 to ${MAX_RUNS}`),
+  warmup: numberOption("--warmup", whole(0), `a whole number of runs from 0 to ${MAX_RUNS}`),
   baseline: numberOption("--baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),
   cooldown: numberOption("--cooldown", (n) => n >= 0 && n <= 3600, "seconds in [0, 3600]"),
   postBaseline: numberOption("--post-baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),
@@ -41,6 +39,7 @@ const optionsSchema = z.object({
   out: z.string().optional(),
   label: z.string().optional(),
   waitDescendants: z.boolean().default(false),
+  includeFailed: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
@@ -74,27 +73,9 @@ export function parseMeasureOptions(command: string[], raw: unknown): MeasureCli
     counters: (o.counters as PerfEventName[] | undefined) ?? MEASURE_DEFAULTS.counters,
     label: o.label,
     waitDescendants: o.waitDescendants,
+    includeFailed: o.includeFailed,
     json: o.json,
     outDir: o.out ?? `emp-results/${timestamp()}`,
-  };
-}
-
-/** Progress for a person: only when stderr is a terminal, so logs and pipes stay clean. */
-function progressPrinter(): ((event: ProgressEvent) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  const started = Date.now();
-  return (event) => {
-    if (event.kind === "phase") {
-      process.stderr.write(`\r\x1b[K${event.phase} ${event.seconds} s`);
-    } else if (event.kind === "run-end") {
-      const done = event.index + 1;
-      const etaS = (((Date.now() - started) / done) * (event.total - done)) / 1000;
-      const what = event.warmup ? "warmup" : "run";
-      process.stderr.write(
-        `\r\x1b[K${what} ${done}/${event.total}  ${event.durationS.toFixed(3)} s  exit ${event.exitCode ?? "signal"}  ETA ${etaS.toFixed(0)} s`,
-      );
-      if (done === event.total) process.stderr.write("\n");
-    }
   };
 }
 
@@ -113,6 +94,8 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
   recorder.manifest({ config, provenance, state: "running" });
 
   const interrupts = new Interrupts();
+  const status = StatusLine.forStderr();
+  const progress = status && new MeasureProgress(status, options.warmup ?? 0, options.repeat ?? 1);
   // A second signal exits at once: the files are still closed and the state recorded.
   const onForcedExit = () => {
     try {
@@ -129,16 +112,19 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
       out,
       backend,
       recorder,
+      // With --json, stdout carries the JSON alone: the command's output goes to stderr.
+      commandStdout: options.json ? "stderr" : undefined,
       warnings: provenanceWarnings(provenance),
       signal: interrupts.signal,
-      onProgress: progressPrinter(),
+      onProgress: progress?.onProgress,
     });
+    progress?.end();
     const state = summary.interrupted ? "interrupted" : "complete";
     recorder.manifest({ config, provenance, state });
-    process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+    printSummary(summary, options.json);
     if (summary.interrupted) process.exitCode = interrupts.exitCode ?? 130;
     else if (
-      summary.runs.some((r) => r.exit_code !== 0) ||
+      summary.failed_runs > 0 ||
       summary.sampling.read_errors > 0 ||
       // A baseline that could not be measured under runs that have energy: those are raw only. (A
       // counter that never moved, such as a DRAM zone a laptop reads as 0, has neither: as before.)
@@ -147,11 +133,34 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
       process.exitCode = 1;
     return summary;
   } catch (error) {
+    progress?.end();
     recorder.manifest({ config, provenance, state: "failed", error: (error as Error).message });
     throw error;
   } finally {
     process.off("exit", onForcedExit);
     interrupts.dispose();
+  }
+}
+
+/**
+ * The summary: with --json the JSON alone on stdout; otherwise the table on stdout, on a line of its
+ * own after the command's output, and the warnings on stderr. Where every run failed there is no
+ * energy of the command's work to show: one message names the first failure.
+ */
+function printSummary(summary: MeasureSummary, json: boolean): void {
+  if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else {
+    if (!everyRunFailed(summary)) {
+      freshLine(process.stdout);
+      process.stdout.write(formatSummary(summary));
+    }
+    process.stderr.write(formatWarnings(summary));
+  }
+  if (everyRunFailed(summary)) {
+    process.stderr.write(`emp: every run failed: ${firstFailure(summary)}\n`);
+    process.stderr.write(
+      `  fix: run \`${shellLine(summary.command)}\` by hand to see why; the runs are kept in ${summary.out}\n`,
+    );
   }
 }
 
@@ -180,7 +189,11 @@ export function measureCommand(): Command {
       "--wait-descendants",
       "a run lasts until every process the command started has ended (default: until the command exits; the rest are ended)",
     )
-    .option("--json", "print only the JSON summary on stdout")
+    .option(
+      "--include-failed",
+      "count runs whose command failed (exit != 0, a signal) in the statistics (default: left out, and counted)",
+    )
+    .option("--json", "print only the JSON summary on stdout (the command's output goes to stderr)")
     .passThroughOptions()
     .action(async (command: string[], raw: unknown) => {
       await runMeasure(parseMeasureOptions(command, raw));

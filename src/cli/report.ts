@@ -25,6 +25,7 @@ const optionsSchema = z.object({
     })
     .default(REPORT_DEFAULTS.energy),
   minSegment: numberOption("--min-segment", whole(1), "a whole number of commits, at least 1"),
+  includeFailed: z.boolean().default(false),
 });
 
 export interface ReportCliOptions extends ReportOptions {
@@ -48,12 +49,17 @@ export function parseReportOptions(dirs: string[], raw: unknown): ReportCliOptio
     domains: o.domain,
     reference: o.reference,
     minSegment: o.minSegment ?? REPORT_DEFAULTS.minSegment,
+    includeFailed: o.includeFailed,
   };
 }
 
 export function runReport(options: ReportCliOptions): Report {
   const report = buildReport(loadResults(options.dirs), options);
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    process.stdout.write(formatReport(report));
+    for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
+  }
   return report;
 }
 
@@ -81,6 +87,10 @@ export function reportCommand(): Command {
     .option(
       "--min-segment <commits>",
       `fewest commits on each side of a change point (default ${REPORT_DEFAULTS.minSegment})`,
+    )
+    .option(
+      "--include-failed",
+      "count runs whose command failed (exit != 0, a signal) in the statistics (default: left out, and counted)",
     )
     .action((dirs: string[], raw: unknown) => {
       runReport(parseReportOptions(dirs, raw));

@@ -4,17 +4,17 @@ import { Command } from "commander";
 import { z } from "zod";
 import { loadStudy } from "../config/load.js";
 import type { ResolvedStudy, StudyFlags } from "../config/resolve.js";
-import { formatStudy } from "../pipeline/format.js";
+import { everyStudyRunFailed, firstStudyFailure, formatStudy } from "../pipeline/format.js";
 import { runStudy, type StudyProgress } from "../pipeline/session.js";
 import type { StudySummary } from "../pipeline/summary.js";
 import { formatDurationS } from "../util/table.js";
 import { Interrupts } from "./interrupt.js";
-import { listOption, numberOption, parseOptions, whole } from "./options.js";
+import { listOption, MAX_RUNS, numberOption, parseOptions, whole } from "./options.js";
 
 const flagsSchema = z.object({
   out: z.string().optional(),
-  repeat: numberOption("--repeat", whole(1), "a whole number of runs, at least 1"),
-  warmup: numberOption("--warmup", whole(0), "a whole number of runs, 0 or more"),
+  repeat: numberOption("--repeat", whole(1), `a whole number of runs from 1 to ${MAX_RUNS}`),
+  warmup: numberOption("--warmup", whole(0), `a whole number of runs from 0 to ${MAX_RUNS}`),
   sampleHz: numberOption("--sample-hz", (n) => n > 0 && n <= 100_000, "a rate in Hz in (0, 100000]"),
   jobs: numberOption("--jobs", whole(1), "a whole number of parallel builds, at least 1"),
   order: z.string().optional(),
@@ -75,7 +75,7 @@ export async function runResolvedStudy(study: ResolvedStudy, json: boolean): Pro
   const interrupts = new Interrupts();
   try {
     const summary = await runStudy(study, { signal: interrupts.signal, ...progressPrinter() });
-    process.stdout.write(json ? `${JSON.stringify(summary, null, 2)}\n` : formatStudy(summary));
+    printStudy(summary, json);
     if (summary.interrupted) process.exitCode = interrupts.exitCode ?? 130;
     else if (
       summary.skipped.length > 0 ||
@@ -87,6 +87,26 @@ export async function runResolvedStudy(study: ResolvedStudy, json: boolean): Pro
     return summary;
   } finally {
     interrupts.dispose();
+  }
+}
+
+/**
+ * With --json the JSON alone on stdout; otherwise the table on stdout and the warnings on stderr.
+ * Where every run failed there is no energy of the command's work to show: one message names the
+ * first failure instead of a table.
+ */
+function printStudy(summary: StudySummary, json: boolean): void {
+  const allFailed = everyStudyRunFailed(summary);
+  if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else {
+    if (!allFailed) process.stdout.write(formatStudy(summary));
+    for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
+  }
+  if (allFailed) {
+    process.stderr.write(`emp: every run failed: ${firstStudyFailure(summary)}\n`);
+    process.stderr.write(
+      `  fix: see the run logs in ${summary.out}/logs, fix the study's command, then run again (the failed runs are kept in the ledger)\n`,
+    );
   }
 }
 

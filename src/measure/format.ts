@@ -1,37 +1,88 @@
-// The summary of `emp measure` for a person: one line per domain, then the sampling and warnings.
-import { formatTable, joules } from "../util/table.js";
+// The summary of `emp measure` for a person: what failed first, one line per domain, the spread of
+// the runs' duration and their counters, then the sampling. Warnings are not here: the CLI writes
+// them to stderr (they are in the JSON too).
+import { formatTable, joules, shellLine } from "../util/table.js";
+import { failureText, runFailed } from "./run-failure.js";
 import type { MeasureSummary } from "./summary.js";
+
+/** The first measured run whose command failed, named as a person counts runs ("run 3"). */
+export function firstFailure(s: MeasureSummary): string | undefined {
+  const measured = s.runs.filter((r) => !r.warmup);
+  const exits = measured.map((r) => ({ exitCode: r.exit_code, signal: r.signal }));
+  const i = exits.findIndex(runFailed);
+  const exit = exits[i];
+  return exit === undefined ? undefined : `run ${i + 1} ${failureText(exit)}`;
+}
+
+/** Every measured run failed and none is counted: there is no energy of the command's work to show. */
+export function everyRunFailed(s: MeasureSummary): boolean {
+  return s.failed_runs > 0 && s.runs_counted === 0;
+}
+
+/** Seconds with precision that suits a run: 3 significant digits under 1 s. */
+function seconds(s: number): string {
+  return s >= 1 ? `${s.toFixed(3)} s` : `${(s * 1000).toPrecision(3)} ms`;
+}
+
+function counterValue(name: string, value: number): string {
+  if (name === "task-clock" || name === "cpu-clock") return seconds(value / 1e9);
+  return value >= 1e6 ? value.toExponential(3) : String(Math.round(value));
+}
 
 export function formatSummary(s: MeasureSummary): string {
   const lines: string[] = [];
   const measured = s.runs.filter((r) => !r.warmup).length;
   lines.push(
-    `${s.command.join(" ")}: ${measured} runs${s.label ? ` (${s.label})` : ""}, median ${s.duration.median_s.toFixed(3)} s` +
+    `${shellLine(s.command)}: ${measured} run${measured === 1 ? "" : "s"}${s.label ? ` (${s.label})` : ""}` +
       (s.estimated ? "  [ESTIMATED: no real energy sensor]" : ""),
   );
+  if (s.failed_runs > 0) {
+    const what = s.failures_included
+      ? "counted in the statistics (--include-failed)"
+      : "left out of the statistics (--include-failed counts them)";
+    lines.push(`${s.failed_runs} of ${measured} runs failed (first: ${firstFailure(s)}): ${what}`);
+  }
+  if (s.interrupted) lines.push("interrupted: the runs done so far are kept");
   lines.push("");
+  const single = s.runs_counted < 2;
   const header = ["domain", "source", "net median J", "net 95% CI J", "raw mean J", "cv", "baseline W"];
   // A domain whose baseline is unknown shows "-" for net and baseline; its raw energy still shows.
+  // One run has no spread: no interval and no cv.
   const rows = Object.entries(s.domains).map(([domain, d]) => [
     domain,
     d.source,
     d.net_median_j === null ? "-" : joules(d.net_median_j),
-    d.net_ci95_j === null ? "-" : `${joules(d.net_ci95_j[0])} .. ${joules(d.net_ci95_j[1])}`,
+    d.net_ci95_j === null || single ? "-" : `${joules(d.net_ci95_j[0])} .. ${joules(d.net_ci95_j[1])}`,
     joules(d.mean_j),
     d.cv === null ? "-" : `${(d.cv * 100).toFixed(1)} %`,
     d.baseline_w === null ? "-" : d.baseline_w.toFixed(2),
   ]);
   lines.push(...formatTable(header, rows));
   lines.push("");
+  const d = s.duration;
+  lines.push(
+    single
+      ? `duration: ${seconds(d.median_s)} (one run: no spread)`
+      : `duration: median ${seconds(d.median_s)}, 95% CI ${seconds(d.ci95_s[0])} .. ${seconds(d.ci95_s[1])}, ` +
+          `min ${seconds(d.min_s)}, max ${seconds(d.max_s)}`,
+  );
+  const counters = Object.entries(s.counters_median);
+  if (counters.length > 0)
+    lines.push(
+      `counters (median per run): ${counters.map(([name, v]) => `${name} ${counterValue(name, v)}`).join(", ")}`,
+    );
   const sm = s.sampling;
-  if (s.estimated) lines.push("sampling: none (no energy sensor to sample; see the warning below)");
+  if (s.estimated) lines.push("sampling: none (no energy sensor to sample; see the warning on stderr)");
   else
     lines.push(
       `sampling: ${sm.achieved_hz} Hz of ${sm.requested_hz} requested, ${sm.samples} samples, ${sm.dropped} dropped, ` +
         `lateness p50 ${sm.lateness_us.p50} us, p99 ${sm.lateness_us.p99} us, max ${sm.lateness_us.max.toFixed(1)} us`,
     );
   if (s.out) lines.push(`results: ${s.out}`);
-  if (s.interrupted) lines.push("interrupted: the runs done so far are kept");
-  for (const w of s.warnings) lines.push(`warning: ${w}`);
   return `${lines.join("\n")}\n`;
+}
+
+/** The summary's warnings for a person, one per line, for stderr. */
+export function formatWarnings(s: MeasureSummary): string {
+  return s.warnings.map((w) => `warning: ${w}\n`).join("");
 }

@@ -1,6 +1,7 @@
 // The measuring instrument of a session: keeps the backend sampling and drained, samples the idle
 // machine, and runs a command with its boundaries on the sampler's clock, returning its energy per
 // domain with the baseline subtracted. `emp measure` and `emp run` both measure through it.
+import { isatty } from "node:tty";
 import { type RunDomainEnergy, runDomainEnergy } from "../energy/baseline.js";
 import type { Containment, ContainmentMode, PerfEventName, SpawnOptions } from "../native.js";
 import type { RunEnergyJ } from "../results/runs-writer.js";
@@ -31,6 +32,8 @@ export interface RunSpec extends Pick<SpawnOptions, "file" | "args" | "env" | "c
    * command exits, and descendants still running then are ended and counted in a warning.
    */
   waitDescendants?: boolean;
+  /** Called once the command has started, with its pid (a progress display watches it). */
+  onStarted?: (pid: number) => void;
 }
 
 /** One finished run: its boundaries, exit, energy per domain (raw, baseline share, net) and counters. */
@@ -113,6 +116,17 @@ export class Meter {
     return span;
   }
 
+  /** Leaves the machine idle for `seconds` between runs (less when aborted): the cooldown phase. */
+  async cooldown(seconds: number): Promise<void> {
+    if (seconds <= 0) return;
+    this.drain();
+    this.phase = "cooldown";
+    this.run = null;
+    await sleep(seconds * 1000, this.options.signal);
+    this.drain();
+    this.phase = "between";
+  }
+
   /**
    * Runs the command once and returns its energy with `baselineW` subtracted; undefined when the
    * session was aborted during the run (a run cut short is not a measurement).
@@ -135,7 +149,9 @@ export class Meter {
       env: spec.env,
       cwd: spec.cwd,
       // A command in a process group of its own is stopped (SIGTTIN) if it reads the terminal.
-      stdin: process.stdin.isTTY ? "ignore" : "inherit",
+      // isatty, not process.stdin: making that stream would set a piped stdin non-blocking, and
+      // the command, sharing the open file, would read EAGAIN.
+      stdin: isatty(0) ? "ignore" : "inherit",
       stdout: spec.stdout,
       stderr: spec.stderr,
       counters: [...this.options.counters],
@@ -143,6 +159,7 @@ export class Meter {
       waitDescendants: spec.waitDescendants,
       killGraceMs: KILL_GRACE_MS,
     });
+    spec.onStarted?.(child.pid);
     let killTimer: NodeJS.Timeout | undefined;
     const end = () => {
       child.kill("SIGTERM");
@@ -166,13 +183,13 @@ export class Meter {
       signal?.removeEventListener("abort", end);
     }
     if (signal?.aborted) {
-      this.phase = "cooldown";
+      this.phase = "between";
       this.run = null;
       return undefined;
     }
     this.drain();
-    // The settling tail after the run is idle time: its ticks are cooldown, not the run.
-    this.phase = "cooldown";
+    // The settling tail after the run and what emp does before the next one are not the run.
+    this.phase = "between";
     this.run = null;
     await this.settle();
     this.options.sink?.commit();
@@ -215,8 +232,9 @@ export class Meter {
         `timed out after ${spec.timeoutS} s and was killed: its energy is kept but is not the whole run`,
       );
     } else if (result.exitCode !== 0) {
+      // A failed run's energy is not the energy of the command's work: the statistics leave it out.
       warnings.push(
-        `${result.signal ? `ended by ${result.signal}` : `exited with ${result.exitCode}`}: its energy is kept but may not be comparable`,
+        `${result.signal ? `ended by ${result.signal}` : `exited with ${result.exitCode}`}: a failed run, kept in runs.arrow`,
       );
     }
     return {

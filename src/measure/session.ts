@@ -1,17 +1,25 @@
 // `measure(options)`: the whole measurement of a command. Probe, idle baseline, warmups, runs
 // (started by the addon so their boundaries are on the sampler's clock), optional post-baseline,
 // then energy per run with the baseline subtracted, and statistics over the runs.
+
+import { median } from "simple-statistics";
 import { baselineDrift } from "../energy/baseline.js";
 import { estimateWarning } from "../energy/estimate.js";
-import { addon, type ContainmentMode, type PerfEventName, type SensorReport } from "../native.js";
+import {
+  addon,
+  type ContainmentMode,
+  type PerfEventName,
+  type SensorReport,
+  type StdioOption,
+} from "../native.js";
 import type { RunRecord } from "../results/runs-writer.js";
 import { summarize } from "../stats/summary.js";
-import { sleep } from "../util/sleep.js";
 import { type EnergyBackend, unknownIdleWarnings } from "./backend.js";
 import { EstimateBackend } from "./estimate-backend.js";
 import { type MeasuredRun, Meter, runEnergyJ, runMetrics, type Span } from "./meter.js";
 import { resolveCommand } from "./preflight.js";
 import type { SessionRecorder } from "./recorder.js";
+import { runFailed } from "./run-failure.js";
 import { selectEnergySources } from "./select-sources.js";
 import { SensorBackend } from "./sensor-backend.js";
 import type { DomainSummary, MeasureSummary, RunSummary } from "./summary.js";
@@ -35,6 +43,10 @@ export interface MeasureOptions {
   waitDescendants?: boolean;
   /** How each run's process tree is held; default "auto" (a cgroup where emp can make one). */
   containment?: ContainmentMode;
+  /** Where the command's stdout goes; "stderr" keeps emp's stdout for its JSON. Default: emp's stdout. */
+  commandStdout?: StdioOption;
+  /** Runs whose command failed count in the statistics; by default they are left out (and counted). */
+  includeFailed?: boolean;
   label?: string;
   /** Aborting stops the session after killing the run in progress; the runs done are kept. */
   signal?: AbortSignal;
@@ -51,7 +63,8 @@ export interface MeasureOptions {
 
 export type ProgressEvent =
   | { kind: "phase"; phase: "baseline" | "post-baseline" | "cooldown"; seconds: number }
-  | { kind: "run-start"; index: number; warmup: boolean; total: number }
+  /** `index` counts warmups and runs together, from 0; `pid` is the command's. */
+  | { kind: "run-start"; index: number; warmup: boolean; total: number; pid: number }
   | {
       kind: "run-end";
       index: number;
@@ -129,9 +142,14 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
     const total = warmup + repeat;
     for (let i = 0; i < total && !signal?.aborted; i++) {
       const isWarmup = i < warmup;
-      progress({ kind: "run-start", index: i, warmup: isWarmup, total });
       const run = await meter.measure(
-        { file, args, waitDescendants: options.waitDescendants },
+        {
+          file,
+          args,
+          waitDescendants: options.waitDescendants,
+          stdout: options.commandStdout,
+          onStarted: (pid) => progress({ kind: "run-start", index: i, warmup: isWarmup, total, pid }),
+        },
         isWarmup,
         baselineW,
       );
@@ -148,7 +166,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
       });
       if (cooldownS > 0 && i < total - 1) {
         progress({ kind: "phase", phase: "cooldown", seconds: cooldownS });
-        await sleep(cooldownS * 1000, signal);
+        await meter.cooldown(cooldownS);
       }
     }
     if (options.postBaselineS !== undefined && options.postBaselineS > 0 && !signal?.aborted) {
@@ -162,10 +180,20 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
 
   warnings.push(...meter.warnings);
   if (baselineSpan && postSpan) warnings.push(...driftWarnings(backend, baselineSpan, baselineW, postSpan));
-  for (const run of runs) for (const w of run.warnings) warnings.push(`run ${run.ordinal}: ${w}`);
+  const names = runNames(runs);
+  runs.forEach((run, i) => {
+    for (const w of run.warnings) warnings.push(`${names[i]}: ${w}`);
+  });
   const summary = summarise(options, backend, runs, baselineSpan, baselineW, warmup + repeat, warnings);
   recorder?.summary(summary);
   return summary;
+}
+
+/** "warmup 1", "run 3" for each run: warmups and measured runs each counted from 1, as a person reads them. */
+function runNames(runs: readonly Pick<MeasuredRun, "warmup">[]): string[] {
+  let warmups = 0;
+  let measured = 0;
+  return runs.map((r) => (r.warmup ? `warmup ${++warmups}` : `run ${++measured}`));
 }
 
 function runRecord(run: MeasuredRun, label?: string): RunRecord {
@@ -206,6 +234,16 @@ function runSummary(run: MeasuredRun): RunSummary {
   };
 }
 
+function countersMedian(runs: readonly MeasuredRun[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.counters)))];
+  for (const name of names) {
+    const values = runs.map((r) => r.counters[name]).filter((v): v is number => v !== undefined);
+    if (values.length > 0) out[name] = median(values);
+  }
+  return out;
+}
+
 function driftWarnings(
   backend: EnergyBackend,
   pre: Span,
@@ -241,7 +279,9 @@ function summarise(
   requested: number,
   warnings: string[],
 ): MeasureSummary {
-  const measured = runs.filter((r) => !r.warmup);
+  const all = runs.filter((r) => !r.warmup);
+  const failed = all.filter(runFailed);
+  const measured = options.includeFailed ? all : all.filter((r) => !runFailed(r));
   const domains: Record<string, DomainSummary> = {};
   for (const { domain, source } of backend.domains) {
     const raw = measured.map((r) => r.energy[domain]?.rawJ ?? Number.NaN).filter(Number.isFinite);
@@ -292,7 +332,13 @@ function summarise(
       median_s: d?.median ?? 0,
       stdev_s: d?.stdev ?? null,
       ci95_s: d ? [d.ci[0], d.ci[1]] : [0, 0],
+      min_s: d?.min ?? 0,
+      max_s: d?.max ?? 0,
     },
+    runs_counted: measured.length,
+    counters_median: countersMedian(measured),
+    failed_runs: failed.length,
+    failures_included: options.includeFailed ?? false,
     runs: runs.map(runSummary),
     interrupted: runs.length < requested,
     // A backend warning that a run already carries is listed once, as that run's.

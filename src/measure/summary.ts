@@ -67,8 +67,24 @@ export interface MeasureSummary {
   sampling: SamplingSummary;
   /** power_w: W per domain; null where the baseline could not be measured. */
   baseline: { duration_s: number; power_w: Record<string, number | null> };
+  /** Statistics of the measured runs whose command succeeded (or of every one, with failures_included). */
   domains: Record<string, DomainSummary>;
-  duration: { mean_s: number; median_s: number; stdev_s: number | null; ci95_s: [number, number] };
+  duration: {
+    mean_s: number;
+    median_s: number;
+    stdev_s: number | null;
+    ci95_s: [number, number];
+    min_s: number;
+    max_s: number;
+  };
+  /** Measured runs in the statistics above. */
+  runs_counted: number;
+  /** Median per counted run of each perf counter collected (task-clock in ns, the others counts). */
+  counters_median: Record<string, number>;
+  /** Measured runs (warmups not counted) whose command failed: exit != 0, a signal, a timeout. */
+  failed_runs: number;
+  /** Failed runs are in the statistics (--include-failed); by default they are left out. */
+  failures_included: boolean;
   runs: RunSummary[];
   /** Set when the session stopped early (Ctrl-C, a sensor failure); the runs done are kept. */
   interrupted: boolean;

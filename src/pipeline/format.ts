@@ -1,15 +1,35 @@
-// The result of `emp run` for a person: one line per commit and domain, then skipped commits and
-// warnings.
+// The result of `emp run` for a person: failed runs first, one line per commit and domain, then
+// skipped commits. Warnings are not here: the CLI writes them to stderr (they are in the JSON too).
 import { formatTable, joules, truncate } from "../util/table.js";
 import type { StudySummary } from "./summary.js";
 
+/** The first failed run of the study, named with its commit; undefined when none failed. */
+export function firstStudyFailure(s: StudySummary): string | undefined {
+  const c = s.commits.find((c) => c.first_failure !== null);
+  return c === undefined ? undefined : `${c.short} ${c.first_failure}`;
+}
+
+/** Runs were measured and every one failed: there is no energy of the command's work to show. */
+export function everyStudyRunFailed(s: StudySummary): boolean {
+  return s.commits.some((c) => c.failed_runs > 0) && s.commits.every((c) => c.runs === 0);
+}
+
 export function formatStudy(s: StudySummary): string {
   const lines: string[] = [];
+  if (s.estimated) lines.push("[ESTIMATED: no real energy sensor; see the warnings]");
+  const failed = s.commits.reduce((n, c) => n + c.failed_runs, 0);
+  if (failed > 0) {
+    const total = failed + s.commits.reduce((n, c) => n + c.runs, 0);
+    lines.push(
+      `${failed} of ${total} runs failed (first: ${firstStudyFailure(s)}): left out of the statistics; their logs are in ${s.out}/logs`,
+    );
+  }
   const header = [
     "commit",
     "subject",
     "domain",
     "runs",
+    "failed",
     "net median J",
     "net mean 95% CI J",
     "raw median J",
@@ -19,13 +39,16 @@ export function formatStudy(s: StudySummary): string {
   for (const c of s.commits) {
     const subject = truncate(c.subject, 40);
     const domains = Object.entries(c.domains);
-    if (domains.length === 0) rows.push([c.short, subject, "-", String(c.runs), "-", "-", "-", "-"]);
+    const failedRuns = String(c.failed_runs);
+    if (domains.length === 0)
+      rows.push([c.short, subject, "-", String(c.runs), failedRuns, "-", "-", "-", "-"]);
     for (const [domain, d] of domains) {
       rows.push([
         c.short,
         subject,
         domain,
         String(c.runs),
+        failedRuns,
         // Net is "-" where the baseline was unknown; the raw median still shows.
         d.net_median_j === null ? "-" : joules(d.net_median_j),
         d.ci95_j === null ? "-" : `${joules(d.ci95_j[0])} .. ${joules(d.ci95_j[1])}`,
@@ -34,12 +57,10 @@ export function formatStudy(s: StudySummary): string {
       ]);
     }
   }
-  if (s.estimated) lines.push("[ESTIMATED: no real energy sensor; see the warnings]");
   lines.push(...formatTable(header, rows), "");
   for (const k of s.skipped)
     lines.push(`skipped ${k.commit.slice(0, 12)}: ${k.reason}${k.log ? ` (log: ${k.log})` : ""}`);
   lines.push(`results: ${s.out}`);
   if (s.interrupted) lines.push(`interrupted: the runs done are kept; continue with \`emp resume ${s.out}\``);
-  for (const w of s.warnings) lines.push(`warning: ${w}`);
   return `${lines.join("\n")}\n`;
 }

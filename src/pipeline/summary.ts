@@ -3,6 +3,7 @@
 
 import { median } from "simple-statistics";
 import type { LedgerRunRow } from "../ledger/ledger.js";
+import { failureText, runFailed } from "../measure/run-failure.js";
 import { summarize } from "../stats/summary.js";
 import type { CommitInfo } from "./types.js";
 
@@ -23,7 +24,12 @@ export interface CommitSummary {
   commit: string;
   short: string;
   subject: string;
+  /** Measured runs in the statistics: those whose command succeeded. */
   runs: number;
+  /** Measured runs whose command failed (exit != 0, a signal, a timeout): left out of the statistics. */
+  failed_runs: number;
+  /** Why the first failed run failed ("run 1 exited with 127 (command not found)"); null when none did. */
+  first_failure: string | null;
   domains: Record<string, CommitDomainSummary>;
 }
 
@@ -39,7 +45,7 @@ export interface StudySummary {
   estimated: boolean;
   commits: CommitSummary[];
   skipped: SkippedCommit[];
-  /** Runs of this session whose command exited non-zero, was killed or timed out. */
+  /** Runs of this session whose command exited non-zero, was killed or timed out (left out of the statistics). */
   failed_runs: number;
   /** Run and post stages of this session that failed (each also a warning). */
   failed_stages: number;
@@ -53,13 +59,19 @@ export interface StudySummary {
   interrupted: boolean;
 }
 
-/** Statistics per commit over its measured runs (warmups left out), commits in study order. */
+/**
+ * Statistics per commit over its measured runs whose command succeeded (warmups and failed runs
+ * left out, failed ones counted), commits in study order.
+ */
 export function summarizeCommits(
   commits: readonly CommitInfo[],
   runs: readonly LedgerRunRow[],
 ): CommitSummary[] {
   return commits.map((commit) => {
-    const mine = runs.filter((r) => r.commit === commit.sha && !r.warmup);
+    const all = runs.filter((r) => r.commit === commit.sha && !r.warmup);
+    const mine = all.filter((r) => !runFailed(r));
+    const failed = all.filter(runFailed);
+    const first = failed[0];
     const domains: Record<string, CommitDomainSummary> = {};
     const names = [...new Set(mine.flatMap((r) => Object.keys(r.energy)))].sort();
     const durationsS = mine.map((r) => Number(r.endNs - r.startNs) / 1e9);
@@ -90,6 +102,14 @@ export function summarizeCommits(
         cv: n.cv,
       };
     }
-    return { commit: commit.sha, short: commit.short, subject: commit.subject, runs: mine.length, domains };
+    return {
+      commit: commit.sha,
+      short: commit.short,
+      subject: commit.subject,
+      runs: mine.length,
+      failed_runs: failed.length,
+      first_failure: first === undefined ? null : `run ${first.repetition + 1} ${failureText(first)}`,
+      domains,
+    };
   });
 }

@@ -8,7 +8,8 @@ import { cohensD } from "../analysis/cohens-d.js";
 import { adjustPValues, type Correction } from "../analysis/correction.js";
 import { mannWhitneyU } from "../analysis/mann-whitney.js";
 import { welchTTest } from "../analysis/welch.js";
-import { UsageError } from "../errors.js";
+import { EmpError, UsageError } from "../errors.js";
+import { failureText, runFailed } from "../measure/run-failure.js";
 import { summarize } from "../stats/summary.js";
 import { orderCommits } from "./history.js";
 import { type EnergyKind, energyOf, type LoadedResults, labelOf, type RunRow } from "./load.js";
@@ -23,6 +24,8 @@ export interface ReportOptions {
   reference?: string;
   /** Fewest commits on each side of a change point. */
   minSegment?: number;
+  /** Runs whose command failed count in the statistics; by default they are left out. */
+  includeFailed?: boolean;
 }
 
 export const REPORT_DEFAULTS = { alpha: 0.05, correction: "holm", energy: "net", minSegment: 1 } as const;
@@ -125,16 +128,33 @@ interface Group {
 
 export function buildReport(results: LoadedResults, options: ReportOptions): Report {
   const warnings: string[] = [];
-  const measured = results.rows.filter((r) => !r.warmup);
-  if (measured.length === 0) {
-    throw new UsageError(`${results.dirs.map((d) => d.dir).join(", ")}: no measured runs (only warmups)`, {
+  const where = results.dirs.map((d) => d.dir).join(", ");
+  const all = results.rows.filter((r) => !r.warmup);
+  if (all.length === 0) {
+    throw new UsageError(`${where}: no measured runs (only warmups)`, {
       suggestion: "measure with --repeat 1 or more",
     });
   }
   const domains = selectDomains(results.domains, options.domains);
-  const failed = measured.filter((r) => r.exitCode !== 0).length;
-  if (failed > 0)
-    warnings.push(`${failed} runs ended with a non-zero exit code or a signal; they are included`);
+  const failed = all.filter(rowFailed);
+  const measured = options.includeFailed ? all : all.filter((r) => !rowFailed(r));
+  const first = failed[0];
+  if (first !== undefined && measured.length === 0) {
+    throw new EmpError(
+      "E_STATE",
+      `every run in ${where} failed (the first ${failureText({ exitCode: first.exitCode, signal: null })})`,
+      {
+        suggestion:
+          "fix the command and measure again (the run logs say why), or pass --include-failed to see their energy",
+      },
+    );
+  }
+  if (failed.length > 0)
+    warnings.push(
+      options.includeFailed
+        ? `${failed.length} of ${all.length} runs failed (exit != 0 or a signal); they are included (--include-failed)`
+        : `${failed.length} of ${all.length} runs failed (exit != 0 or a signal): left out of the statistics (--include-failed counts them)`,
+    );
 
   const mode = measured.every((r) => r.commit !== null) ? "commits" : "labels";
   let order: Report["order"] = null;
@@ -187,6 +207,10 @@ export function buildReport(results: LoadedResults, options: ReportOptions): Rep
     change_points,
     warnings,
   };
+}
+
+function rowFailed(row: RunRow): boolean {
+  return runFailed({ exitCode: row.exitCode, signal: null });
 }
 
 function short(sha: string): string {

@@ -92,7 +92,5 @@ export function formatReport(report: Report): string {
       );
     }
   }
-  if (report.warnings.length > 0) lines.push("");
-  for (const w of report.warnings) lines.push(`warning: ${w}`);
   return `${lines.join("\n")}\n`;
 }

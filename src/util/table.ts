@@ -34,3 +34,8 @@ export function formatDurationS(seconds: number): string {
   const hours = Math.floor(minutes / 60);
   return `${Math.floor(hours / 24)} d ${pad2(hours % 24)} h`;
 }
+
+/** A command line as a person would type it into a shell: words with spaces or quotes single-quoted. */
+export function shellLine(words: readonly string[]): string {
+  return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`)).join(" ");
+}

@@ -58,6 +58,12 @@ export class MeasureProgress {
     this.line.end();
   }
 
+  /** After a signal: no more redraws; its message already moved to a new line. */
+  interrupted(): void {
+    this.stopTimer();
+    this.line.endedElsewhere();
+  }
+
   /** "warmup 1/2", "run 3/10": warmups and runs each counted from 1. */
   private name(event: { index: number; warmup: boolean }): string {
     return event.warmup

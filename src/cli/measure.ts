@@ -96,6 +96,7 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
   const interrupts = new Interrupts();
   const status = StatusLine.forStderr();
   const progress = status && new MeasureProgress(status, options.warmup ?? 0, options.repeat ?? 1);
+  interrupts.signal.addEventListener("abort", () => progress?.interrupted(), { once: true });
   // A second signal exits at once: the files are still closed and the state recorded.
   const onForcedExit = () => {
     try {

@@ -22,6 +22,11 @@ export class StatusLine {
     this.open = false;
   }
 
+  /** Someone else ended the line (the signal handler's message starts with a newline). */
+  endedElsewhere(): void {
+    this.open = false;
+  }
+
   /** Ends the status line, so that what is printed next starts on a line of its own. */
   end(): void {
     if (this.open) this.stream.write("\n");

@@ -166,7 +166,8 @@ describe("runs whose command failed", () => {
     git("commit", "-q", "-m", "first");
     const config = join(repo, "emp.yaml");
     expect(runEmp(["init", config]).status).toBe(0);
-    const r = runEmp(["run", config, "--repeat", "2", "--warmup", "0", "--baseline", "0.1"]);
+    const out = join(scratch, "starter-out");
+    const r = runEmp(["run", config, "--repeat", "2", "--warmup", "0", "--baseline", "0.1", "--out", out]);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(

@@ -205,7 +205,10 @@ describe("emp run over three commits", () => {
     expect(runsTable(out).numRows).toBe(9);
     expect(repoState(repo)).toEqual(before);
     // The same as text, and from emp resume of the complete session.
-    for (const args of [["run", config], ["resume", out]]) {
+    for (const args of [
+      ["run", config],
+      ["resume", out],
+    ]) {
       const again = runEmp(args, fixtureEnv());
       expect(again.status, again.stderr).toBe(0);
       expect(again.stdout).toBe(nothingLeft);
@@ -445,6 +448,96 @@ describe("emp run and the measured process tree", () => {
     const until = Date.now() + 10_000;
     while (started.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     expect(started.filter(alive)).toEqual([]);
+  });
+});
+
+describe("emp run on the starter config of emp init, in a fresh repository", () => {
+  /** Two empty commits and `emp init`'s starter, its keys set by `edit`; returns the config and its out. */
+  function starterStudy(name: string, edit: (text: string) => string): { config: string; out: string } {
+    const repo = join(scratch, name);
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    git(repo, "commit", "-q", "--allow-empty", "-m", "first");
+    git(repo, "commit", "-q", "--allow-empty", "-m", "second");
+    const config = join(repo, "emp.yaml");
+    const init = runEmp(["init", config]);
+    expect(init.status, init.stderr).toBe(0);
+    const starter = readFileSync(config, "utf8")
+      .replace("  last: 5", "  last: 2")
+      .replace("# repeat: 10", "repeat: 2")
+      .replace("# baseline: 5s", "baseline: 0.2s");
+    // The default out is in the current folder (this repository's, here): one of the scratch's instead.
+    const out = join(scratch, `${name}-out`);
+    writeFileSync(config, `${edit(starter)}\nout: ${out}\n`);
+    return { config, out };
+  }
+
+  it("./bench is not there (exit 127 in every run): warmups and runs numbered apart, one log each, history counts the failures", () => {
+    // warmup 1 (the default) at each of the 2 visits to each commit, batch size 1.
+    const { config, out } = starterStudy("starter-127", (text) => text);
+    const result = runEmp(["run", config, "--json"]);
+    expect(result.status, result.stderr).toBe(1);
+    const summary = JSON.parse(result.stdout);
+    const shorts = git(join(scratch, "starter-127"), "log", "--format=%h", "--abbrev=7").split("\n");
+    for (const short of shorts) {
+      const logs = join(out, "logs", short);
+      for (const name of ["warmup-1.log", "warmup-2.log", "run-1.log", "run-2.log"]) {
+        expect(readFileSync(join(logs, name), "utf8"), name).toMatch(/bench: not found/);
+      }
+      expect(existsSync(join(logs, "warmup.log"))).toBe(false);
+      const named = summary.warnings.filter((w: string) => w.startsWith(`${short} `) && /127/.test(w));
+      expect(named.map((w: string) => w.split(":")[0]).sort()).toEqual(
+        ["run 1", "run 2", "warmup 1", "warmup 2"].map((n) => `${short} ${n}`),
+      );
+    }
+    expect(summary.warnings.some((w: string) => /\brun 0\b|\bwarmup 0\b/.test(w))).toBe(false);
+
+    const history = runEmp(["history", out, "--json"]);
+    expect(history.status, history.stderr).toBe(0);
+    const h = JSON.parse(history.stdout);
+    expect(h.sessions).toHaveLength(1);
+    expect(h.sessions[0]).toMatchObject({
+      state: "complete",
+      measured_runs: 4,
+      warmup_runs: 4,
+      failed_runs: 4,
+      failed_warmups: 4,
+      failed_builds: 0,
+    });
+    // Each run of `sh -c ./bench` takes milliseconds; the sums are of exactly those runs.
+    expect(h.sessions[0].run_s).toBeGreaterThan(0);
+    expect(h.sessions[0].warmup_s).toBeGreaterThan(0);
+    expect(h.sessions[0].build_s).toBeGreaterThanOrEqual(0);
+    expect(h.failed_runs).toHaveLength(4);
+    for (const group of h.failed_runs) {
+      expect(group).toMatchObject({
+        count: 2,
+        how: { "exit 127": 2 },
+        first: group.warmup ? "warmup 1" : "run 1",
+      });
+      expect(readFileSync(group.first_log, "utf8")).toMatch(/bench: not found/);
+    }
+    const text = runEmp(["history", out]).stdout;
+    expect(text).not.toMatch(/failures: none/);
+    expect(text).toMatch(/ 4 runs, 4 warmups\n/);
+    expect(text).toMatch(/runs whose command failed/);
+  });
+
+  it("a build that fails: each commit skipped with its log named once, in emp run and in emp history", () => {
+    const { config, out } = starterStudy("starter-build", (text) =>
+      text.replace("# build: make -j8", "build: make -j8"),
+    );
+    const result = runEmp(["run", config]);
+    expect(result.status, result.stderr).toBe(1);
+    const skipped = result.stdout.split("\n").filter((l) => l.startsWith("skipped "));
+    expect(skipped).toHaveLength(2);
+    for (const line of skipped) {
+      expect(line).toMatch(/^skipped [0-9a-f]{12}: build exited with 2 \(log: \/.*\/prepare\.log\)$/);
+      expect(line.split("prepare.log")).toHaveLength(2);
+    }
+    const text = runEmp(["history", out]).stdout;
+    expect(text.match(/prepare\.log/g)).toHaveLength(2);
+    expect(text).toMatch(/ 2 builds\n/);
   });
 });
 

@@ -99,6 +99,33 @@ export interface LedgerRun {
 
 export type LedgerRunRow = LedgerRun & { id: number };
 
+/** What one session spent its time on and what failed in it, from its stage and run rows. */
+export interface SessionTally {
+  sessionId: string;
+  /** Wall time summed over the session's stage executions of the prepare group (checkout, build,
+   * setup; builds in parallel add up), over its warmup runs, and over its measured runs, s. */
+  prepareS: number;
+  warmupS: number;
+  runS: number;
+  /** Measured runs and warmups whose command failed (exit != 0, a signal, a timeout). */
+  failedRuns: number;
+  failedWarmups: number;
+  /** Failed stage executions of the prepare group, and of the other groups. */
+  failedBuilds: number;
+  failedStages: number;
+}
+
+/** A run whose command failed, without its energy. */
+export interface FailedRun {
+  sessionId: string;
+  commit: string;
+  warmup: boolean;
+  repetition: number;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+}
+
 /** Runs of one commit under one config hash, counted. */
 export interface RunTally {
   commit: string;
@@ -182,6 +209,27 @@ interface RunRecord {
   warnings: string;
 }
 
+interface SessionTallyRecord {
+  session_id: string;
+  prepare_s: number | null;
+  warmup_ns: bigint | null;
+  run_ns: bigint | null;
+  failed_runs: bigint | null;
+  failed_warmups: bigint | null;
+  failed_builds: bigint | null;
+  failed_stages: bigint | null;
+}
+
+interface FailedRunRecord {
+  session_id: string;
+  commit_sha: string;
+  warmup: number;
+  repetition: number;
+  exit_code: number | null;
+  signal: string | null;
+  timed_out: number;
+}
+
 interface RunTallyRecord {
   commit_sha: string;
   config_hash: string;
@@ -189,6 +237,9 @@ interface RunTallyRecord {
   warmup_runs: number;
   failed_runs: number;
 }
+
+/** A run whose command failed: it timed out, a signal ended it (no exit code) or it exited non-zero. */
+const FAILED_RUN = "(timed_out = 1 OR exit_code IS NULL OR exit_code != 0)";
 
 const SESSION_SELECT = `
   SELECT s.*,
@@ -289,7 +340,9 @@ function prepareStatements(db: Database.Database) {
     runningSessions: db.prepare<[], SessionRecord>(
       `${SESSION_SELECT} WHERE s.state = 'running' ORDER BY s.started_at, s.rowid`,
     ),
-    abandonSession: db.prepare("UPDATE sessions SET state = 'dead' WHERE id = ? AND state = 'running'"),
+    abandonSession: db.prepare(
+      "UPDATE sessions SET state = 'dead', error = @why WHERE id = @id AND state = 'running'",
+    ),
     runStarted: db.prepare(
       "UPDATE sessions SET run_group = @group, run_cgroup = @cgroup WHERE id = @id AND state = 'running'",
     ),
@@ -360,11 +413,35 @@ function prepareStatements(db: Database.Database) {
         "SELECT * FROM runs WHERE (@configHash IS NULL OR config_hash = @configHash) ORDER BY id",
       )
       .safeIntegers(),
+    // julianday: the stored ISO times as days, to the ms and better. Runs are timed by their ns.
+    sessionTallies: db
+      .prepare<[], SessionTallyRecord>(
+        `SELECT s.id AS session_id, st.prepare_s, r.warmup_ns, r.run_ns, r.failed_runs, r.failed_warmups,
+                st.failed_builds, st.failed_stages
+         FROM sessions s
+         LEFT JOIN (SELECT session_id,
+                           sum(CASE WHEN stage_group = 'prepare' AND ended_at IS NOT NULL
+                                    THEN (julianday(ended_at) - julianday(started_at)) * 86400 END) AS prepare_s,
+                           sum(status = 'failed' AND stage_group = 'prepare') AS failed_builds,
+                           sum(status = 'failed' AND stage_group != 'prepare') AS failed_stages
+                    FROM stage_executions GROUP BY session_id) st ON st.session_id = s.id
+         LEFT JOIN (SELECT session_id,
+                           sum(CASE WHEN warmup = 1 THEN end_ns - start_ns END) AS warmup_ns,
+                           sum(CASE WHEN warmup = 0 THEN end_ns - start_ns END) AS run_ns,
+                           sum(warmup = 0 AND ${FAILED_RUN}) AS failed_runs,
+                           sum(warmup = 1 AND ${FAILED_RUN}) AS failed_warmups
+                    FROM runs GROUP BY session_id) r ON r.session_id = s.id`,
+      )
+      .safeIntegers(),
+    failedRuns: db.prepare<[], FailedRunRecord>(
+      `SELECT session_id, commit_sha, warmup, repetition, exit_code, signal, timed_out
+       FROM runs WHERE ${FAILED_RUN} ORDER BY id`,
+    ),
     runTallies: db.prepare<[], RunTallyRecord>(
       `SELECT commit_sha, config_hash,
               sum(warmup = 0) AS measured_runs,
               sum(warmup = 1) AS warmup_runs,
-              sum(warmup = 0 AND (timed_out = 1 OR exit_code IS NULL OR exit_code != 0)) AS failed_runs
+              sum(warmup = 0 AND ${FAILED_RUN}) AS failed_runs
        FROM runs GROUP BY commit_sha, config_hash ORDER BY commit_sha, min(id)`,
     ),
   };
@@ -490,7 +567,7 @@ export class Ledger {
             const session = sessionFromRecord(record);
             const liveness = this.liveness(session);
             if (liveness.alive) continue;
-            this.statements.abandonSession.run(session.id);
+            this.statements.abandonSession.run({ id: session.id, why: liveness.why });
             // When the process died is not known: no end time rather than a made-up one.
             this.statements.interruptStages.run({ sessionId: session.id, endedAt: null });
             abandoned.push({ session, why: liveness.why });
@@ -705,6 +782,35 @@ export class Ledger {
       measuredRuns: r.measured_runs,
       warmupRuns: r.warmup_runs,
       failedRuns: r.failed_runs,
+    }));
+  }
+
+  /** Per session (any order): time spent per kind of work, and what failed. */
+  sessionTallies(): SessionTally[] {
+    const n = (v: bigint | null) => Number(v ?? 0n);
+    return this.statements.sessionTallies.all().map((r) => ({
+      sessionId: r.session_id,
+      // safeIntegers: a sum of REALs still comes back as a number, of INTEGERs as a bigint.
+      prepareS: Number(r.prepare_s ?? 0),
+      warmupS: n(r.warmup_ns) / 1e9,
+      runS: n(r.run_ns) / 1e9,
+      failedRuns: n(r.failed_runs),
+      failedWarmups: n(r.failed_warmups),
+      failedBuilds: n(r.failed_builds),
+      failedStages: n(r.failed_stages),
+    }));
+  }
+
+  /** Every run whose command failed, measured or warmup, in the order they ran. */
+  failedRuns(): FailedRun[] {
+    return this.statements.failedRuns.all().map((r) => ({
+      sessionId: r.session_id,
+      commit: r.commit_sha,
+      warmup: r.warmup === 1,
+      repetition: r.repetition,
+      exitCode: r.exit_code,
+      signal: r.signal,
+      timedOut: r.timed_out === 1,
     }));
   }
 

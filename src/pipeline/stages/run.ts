@@ -6,7 +6,7 @@ import { readTemperaturesC } from "../../sampling/temperature.js";
 import { sleep } from "../../util/sleep.js";
 import { slotLogName, slotName } from "../plan.js";
 import { runShell } from "../shell.js";
-import type { RunContext, Stage } from "../stage.js";
+import { type RunContext, type Stage, StageFailure } from "../stage.js";
 
 /** How often the temperature gate looks again. */
 const GATE_POLL_MS = 1000;
@@ -96,8 +96,10 @@ export function measureStage(): Stage<"run"> {
       } catch (error) {
         if (!(error instanceof SpawnError)) throw error;
         // The command does not exist at this commit: every other run of it would fail the same way.
-        context.skip(`its command cannot be started: ${error.message}`);
-        return;
+        // The stage fails too, so that the session and its history count the failure.
+        const reason = `its command cannot be started: ${error.message}`;
+        context.skip(reason);
+        throw new StageFailure(reason);
       }
       if (result === undefined) return; // interrupted: a run cut short is not kept
       context.result = result;

@@ -5,7 +5,7 @@
 // and a commit whose build fails is skipped and reported.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tableFromIPC } from "apache-arrow";
@@ -448,6 +448,62 @@ describe("emp run and the measured process tree", () => {
     const until = Date.now() + 10_000;
     while (started.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     expect(started.filter(alive)).toEqual([]);
+  });
+
+  it("kill -9 of emp run: history reads dead; emp resume names or ends what the run left and finishes", async () => {
+    const pids = join(scratch, "killed-pids");
+    // The second run starts a grandchild and waits: emp is killed during it.
+    const { config, out } = scriptStudy(
+      "killed",
+      `sleep 77 & echo $! >> ${pids}\n[ $(wc -l < ${pids}) -ge 2 ] && [ ! -f ${pids}.resumed ] && sleep 60\nexit 0\n`,
+      ["repeat: 3"],
+    );
+    const child = spawn(process.execPath, [main, "run", config, "--json"], { stdio: "ignore" });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on("exit", (_code, signal) => resolve(signal)),
+    );
+    const count = () => (existsSync(pids) ? readFileSync(pids, "utf8").trim().split("\n").length : 0);
+    const deadline = Date.now() + 30_000;
+    while (count() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
+    const left = Number(readFileSync(pids, "utf8").trim().split("\n")[1]);
+
+    const history = JSON.parse(runEmp(["history", out, "--json"]).stdout);
+    expect(history.sessions).toMatchObject([
+      { state: "dead", error: `its process (pid ${child.pid}) is gone`, measured_runs: 1 },
+    ]);
+    expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"))).toMatchObject({
+      state: "running",
+      process: { pid: child.pid, host: hostname() },
+    });
+
+    writeFileSync(`${pids}.resumed`, "");
+    const resumed = runEmp(["resume", out, "--json"]);
+    try {
+      expect(resumed.status, resumed.stderr).toBe(0);
+      const summary = JSON.parse(resumed.stdout);
+      expect(summary.commits.map((c: { runs: number }) => c.runs)).toEqual([3]);
+      // In a cgroup (where emp can make one) the probe of the resume (or of any emp started since,
+      // such as another test's) ends what the run left; in a process group it is named, with the
+      // command that ends it.
+      const containment = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).provenance.containment;
+      const named = summary.warnings.filter((w: string) =>
+        /of its last run running in process group/.test(w),
+      );
+      if (containment.kind === "cgroup") {
+        expect(alive(left)).toBe(false);
+        expect(named).toEqual([]);
+      } else {
+        expect(named).toHaveLength(1);
+        expect(named[0]).toContain(`${left} (sleep)`);
+        expect(named[0]).toMatch(/end them with `kill -TERM -\d+`$/);
+      }
+      const sessions = JSON.parse(runEmp(["history", out, "--json"]).stdout).sessions;
+      expect(sessions.map((s: { state: string }) => s.state)).toEqual(["complete", "dead"]);
+    } finally {
+      if (alive(left)) process.kill(left, "SIGKILL");
+    }
   });
 });
 

@@ -51,7 +51,7 @@ export function leftoverProcesses(session: SessionRow): Leftovers | undefined {
     (p) => since === null || (processStartTicks(p.pid) ?? 0) >= since,
   );
   if (processes.length === 0) return undefined;
-  return { processes, where: `process group ${session.runGroup}`, end: `kill -TERM -- -${session.runGroup}` };
+  return { processes, where: `process group ${session.runGroup}`, end: `kill -TERM -${session.runGroup}` };
 }
 
 /** One line for a person: which session, why it is dead, what still runs and how to end it. */

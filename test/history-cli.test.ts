@@ -1,10 +1,13 @@
 // `emp history` end to end: the CLI in a child process on a ledger this test fills through the
 // Ledger API (with a pinned clock), as text and as JSON, and on directories without a ledger.
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LEDGER_FILE, Ledger, type LedgerRun } from "../src/ledger/ledger.js";
+import { LOCK_FILE } from "../src/pipeline/lock.js";
 import type { CommitInfo } from "../src/pipeline/types.js";
 import { formatDurationS } from "../src/util/table.js";
 import { runEmp } from "./helpers/emp-cli.js";
@@ -25,6 +28,8 @@ const C3 = commit("3", "Bump the version", "2025-01-03T09:00:00Z");
 let root: string;
 let dir: string;
 let writer: Ledger;
+/** The pid of a process that has ended. */
+const deadPid = spawnSync("true").pid ?? 0;
 
 /** Fills a ledger the way three sessions of `emp run` would have. */
 function fillLedger(): Ledger {
@@ -106,6 +111,18 @@ function fillLedger(): Ledger {
   session("s3", HASH_B);
   at("2025-03-02T11:00:42Z");
   ledger.endSession("s3", "failed", "no energy sensor can be read");
+
+  // Two sessions whose emp never ended them: one of a process gone from this host, one of another
+  // host whose lock is still on the directory.
+  at("2025-03-03T08:00:00Z");
+  session("s4", HASH_B);
+  at("2025-03-03T09:00:00Z");
+  session("s5", HASH_B);
+  const raw = new Database(ledger.path);
+  raw.prepare("UPDATE sessions SET pid = ?, host = ? WHERE id = 's4'").run(deadPid, hostname());
+  raw.prepare("UPDATE sessions SET host = 'far-host', boot_id = 'far-boot' WHERE id = 's5'").run();
+  raw.close();
+  writeFileSync(join(dir, LOCK_FILE), "4242\n");
   return ledger;
 }
 
@@ -121,11 +138,26 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const EXPECTED_TEXT = `sessions (newest first, times UTC)
-id  started              ended                duration    state        config        runs
-s3  2025-03-02 11:00:00  2025-03-02 11:00:42  42 s        failed       bbbbbbbbbbbb  0
-s2  2025-03-02 08:00:00  2025-03-02 10:05:00  2 h 05 min  complete     bbbbbbbbbbbb  4
-s1  2025-03-01 12:00:00  2025-03-01 12:05:03  5 min 03 s  interrupted  aaaaaaaaaaaa  2
+/** A session's time and failure counts where it did nothing. */
+const NOTHING_DONE = {
+  build_s: 0,
+  warmup_s: 0,
+  run_s: 0,
+  failed_runs: 0,
+  failed_warmups: 0,
+  failed_builds: 0,
+  failed_stages: 0,
+};
+
+const EXPECTED_TEXT =
+  () => `sessions (newest first, times UTC; build, warmup, measured: wall time summed over them)
+id  started              ended                duration    state                  config        runs  build       warmup  measured  failed
+s5  2025-03-03 09:00:00  -                    -           running (on far-host)  bbbbbbbbbbbb  0     -           -       -         -
+s4  2025-03-03 08:00:00  -                    -           dead                   bbbbbbbbbbbb  0     -           -       -         -
+s3  2025-03-02 11:00:00  2025-03-02 11:00:42  42 s        failed                 bbbbbbbbbbbb  0     -           -       -         -
+s2  2025-03-02 08:00:00  2025-03-02 10:05:00  2 h 05 min  complete               bbbbbbbbbbbb  4     -           -       4 s       1 run, 1 stage
+s1  2025-03-01 12:00:00  2025-03-01 12:05:03  5 min 03 s  interrupted            aaaaaaaaaaaa  2     1 min 00 s  1 s     2 s       1 build
+  s4 dead: its process (pid ${deadPid}) is gone
   s3 failed: no energy sensor can be read
 
 commits (oldest first; runs: measured runs per config hash)
@@ -135,7 +167,11 @@ commit        subject                                             build         
                                                                                    bbbbbbbbbbbb: 1
 333333333333  Bump the version                                    -                -
 
-failures (failed stage executions)
+runs whose command failed
+session  commit        of    failed  how           first  its log
+s2       111111111111  runs  1       timed out ×1  run 3  -
+
+failed stage executions
 stage    group    commit        session  ended                retries
 build    prepare  111111111111  s1       2025-03-01 12:01:00  1
     error: make: *** [all] Error 2
@@ -146,20 +182,20 @@ measure  run      111111111111  s2       2025-03-02 09:00:00  0
 `;
 
 describe("emp history on a filled ledger", () => {
-  it("prints sessions, commits and failures as aligned tables", () => {
+  it("prints sessions (time per kind of work, what failed, dead ones), commits and failures as aligned tables", () => {
     const result = runEmp(["history", dir]);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe(EXPECTED_TEXT);
+    expect(result.stdout).toBe(EXPECTED_TEXT());
   });
 
   it("accepts the path of the ledger file itself", () => {
     const result = runEmp(["history", join(dir, LEDGER_FILE)]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe(EXPECTED_TEXT);
+    expect(result.stdout).toBe(EXPECTED_TEXT());
   });
 
-  it("--json prints { sessions, commits, failures } with snake_case keys and every value", () => {
+  it("--json prints { sessions, commits, failed_runs, failures } with snake_case keys and every value", () => {
     const result = runEmp(["history", dir, "--json"]);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
@@ -167,8 +203,39 @@ describe("emp history on a filled ledger", () => {
     expect(history).toEqual({
       sessions: [
         {
+          id: "s5",
+          state: "running",
+          running_on: "far-host",
+          started_at: "2025-03-03T09:00:00.000Z",
+          ended_at: null,
+          duration_s: null,
+          config_hash: HASH_B,
+          emp_version: "0.1.0",
+          host: "far-host",
+          error: null,
+          measured_runs: 0,
+          warmup_runs: 0,
+          ...NOTHING_DONE,
+        },
+        {
+          id: "s4",
+          state: "dead",
+          running_on: null,
+          started_at: "2025-03-03T08:00:00.000Z",
+          ended_at: null,
+          duration_s: null,
+          config_hash: HASH_B,
+          emp_version: "0.1.0",
+          host: hostname(),
+          error: `its process (pid ${deadPid}) is gone`,
+          measured_runs: 0,
+          warmup_runs: 0,
+          ...NOTHING_DONE,
+        },
+        {
           id: "s3",
           state: "failed",
+          running_on: null,
           started_at: "2025-03-02T11:00:00.000Z",
           ended_at: "2025-03-02T11:00:42.000Z",
           duration_s: 42,
@@ -178,10 +245,12 @@ describe("emp history on a filled ledger", () => {
           error: "no energy sensor can be read",
           measured_runs: 0,
           warmup_runs: 0,
+          ...NOTHING_DONE,
         },
         {
           id: "s2",
           state: "complete",
+          running_on: null,
           started_at: "2025-03-02T08:00:00.000Z",
           ended_at: "2025-03-02T10:05:00.000Z",
           duration_s: 7500,
@@ -191,10 +260,15 @@ describe("emp history on a filled ledger", () => {
           error: null,
           measured_runs: 4,
           warmup_runs: 0,
+          ...NOTHING_DONE,
+          run_s: 4,
+          failed_runs: 1,
+          failed_stages: 1,
         },
         {
           id: "s1",
           state: "interrupted",
+          running_on: null,
           started_at: "2025-03-01T12:00:00.000Z",
           ended_at: "2025-03-01T12:05:03.000Z",
           duration_s: 303,
@@ -204,6 +278,11 @@ describe("emp history on a filled ledger", () => {
           error: null,
           measured_runs: 2,
           warmup_runs: 1,
+          ...NOTHING_DONE,
+          build_s: 60,
+          warmup_s: 1,
+          run_s: 2,
+          failed_builds: 1,
         },
       ],
       commits: [
@@ -241,6 +320,17 @@ describe("emp history on a filled ledger", () => {
           ],
         },
         { ...C3, prepared: [], runs: [] },
+      ],
+      failed_runs: [
+        {
+          session_id: "s2",
+          commit: C1.sha,
+          warmup: false,
+          count: 1,
+          how: { "timed out": 1 },
+          first: "run 3",
+          first_log: null,
+        },
       ],
       failures: [
         {
@@ -326,6 +416,7 @@ describe("emp history without a usable ledger", () => {
     expect(JSON.parse(runEmp(["history", empty, "--json"]).stdout)).toEqual({
       sessions: [],
       commits: [],
+      failed_runs: [],
       failures: [],
     });
   });

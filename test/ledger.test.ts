@@ -3,15 +3,17 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EmpError, UsageError } from "../src/errors.js";
 import { BUSY_TIMEOUT_MS, LEDGER_FILE, Ledger, type LedgerRun } from "../src/ledger/ledger.js";
-import { LEDGER_APPLICATION_ID, SCHEMA_VERSION } from "../src/ledger/schema.js";
+import { LEDGER_APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "../src/ledger/schema.js";
+import { LOCK_FILE } from "../src/pipeline/lock.js";
 import type { CommitInfo } from "../src/pipeline/types.js";
+import { processStartTicks } from "../src/util/process.js";
 
 const HASH_A = "a".repeat(64);
 const HASH_B = "b".repeat(64);
@@ -56,6 +58,7 @@ function steppingClock(startIso = "2025-03-01T12:00:00.000Z"): () => Date {
   };
 }
 
+/** A session of this process on this host, as `emp run` records one. */
 function session(ledger: Ledger, id: string, configHash = HASH_A): void {
   ledger.startSession({
     id,
@@ -63,7 +66,7 @@ function session(ledger: Ledger, id: string, configHash = HASH_A): void {
     config: { repeat: 10, command: ["./bench", "--quick"] },
     origins: { repeat: "flag", command: "file" },
     empVersion: "0.1.0",
-    host: "bench-host",
+    host: hostname(),
   });
 }
 
@@ -110,7 +113,7 @@ describe("opening", () => {
     try {
       expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
       expect(raw.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
-      expect(SCHEMA_VERSION).toBe(1);
+      expect(SCHEMA_VERSION).toBe(2);
       expect(raw.pragma("application_id", { simple: true })).toBe(LEDGER_APPLICATION_ID);
       const tables = raw
         .prepare(
@@ -165,7 +168,7 @@ describe("opening", () => {
       expect(caught).toBeInstanceOf(UsageError);
       expect((caught as UsageError).exitCode).toBe(2);
       expect((caught as UsageError).message).toBe(
-        `${join(dir, LEDGER_FILE)} was written by a newer emp (ledger schema 2; this emp reads up to 1)`,
+        `${join(dir, LEDGER_FILE)} was written by a newer emp (ledger schema 3; this emp reads up to 2)`,
       );
       expect((caught as UsageError).suggestion).toMatch(/upgrade emp/);
     }
@@ -209,9 +212,12 @@ describe("sessions", () => {
       config: { repeat: 10, command: ["./bench", "--quick"] },
       origins: { repeat: "flag", command: "file" },
       empVersion: "0.1.0",
-      host: "bench-host",
+      host: hostname(),
       pid: process.pid,
       bootId: existsSync("/proc/sys/kernel/random/boot_id") ? expect.stringMatching(/^[0-9a-f-]{36}$/) : null,
+      processStart: processStartTicks(process.pid),
+      runGroup: null,
+      runCgroup: null,
       state: "running",
       startedAt: "2025-03-01T12:00:00.000Z",
       endedAt: null,
@@ -482,7 +488,7 @@ describe("markAbandoned", () => {
     const script = `
       import { Ledger } from ${JSON.stringify(ledgerModule)};
       const ledger = Ledger.open(process.env.LEDGER_DIR);
-      ledger.startSession({ id: "dead", configHash: "${HASH_A}", config: {}, origins: {}, empVersion: "0.1.0", host: "h" });
+      ledger.startSession({ id: "dead", configHash: "${HASH_A}", config: {}, origins: {}, empVersion: "0.1.0", host: ${JSON.stringify(hostname())} });
       ledger.upsertCommit(${JSON.stringify(C1)});
       ledger.stageStarted({ sessionId: "dead", stage: "measure", group: "run", commit: "${C1.sha}" });
       ledger.addRun({ sessionId: "dead", commit: "${C1.sha}", configHash: "${HASH_A}", repetition: 0, ordinal: 0,
@@ -497,15 +503,26 @@ describe("markAbandoned", () => {
     return { status: result.status, signal: result.signal, stderr: result.stderr };
   }
 
-  it("marks the session of a killed process interrupted, keeps its committed run, and spares live ones", () => {
+  /** Sets columns of a session row as another process (or another machine) would have written them. */
+  function rewrite(id: string, set: string): void {
+    const raw = new Database(join(dir, LEDGER_FILE));
+    raw.prepare(`UPDATE sessions SET ${set} WHERE id = ?`).run(id);
+    raw.close();
+  }
+
+  const ids = (dead: ReturnType<Ledger["markAbandoned"]>) => dead.map((d) => d.session.id);
+
+  it("marks the session of a killed process dead, keeps its committed run, and spares live ones", () => {
     const ledger = open();
     const writer = killedWriter();
     expect(writer.stderr).toBe("");
     expect(writer.signal).toBe("SIGKILL");
     session(ledger, "live"); // this process: alive
-    expect(ledger.markAbandoned()).toEqual(["dead"]);
+    const dead = ledger.markAbandoned();
+    expect(ids(dead)).toEqual(["dead"]);
+    expect(dead[0]?.why).toMatch(/^its process \(pid \d+\) is gone$/);
     const byId = new Map(ledger.sessions().map((s) => [s.id, s]));
-    expect(byId.get("dead")).toMatchObject({ state: "interrupted", endedAt: null, measuredRuns: 1 });
+    expect(byId.get("dead")).toMatchObject({ state: "dead", endedAt: null, measuredRuns: 1 });
     expect(byId.get("live")).toMatchObject({ state: "running", pid: process.pid });
     expect(ledger.stageExecutions({ sessionId: "dead" })).toMatchObject([
       { stage: "measure", status: "interrupted", endedAt: null },
@@ -516,14 +533,98 @@ describe("markAbandoned", () => {
     expect(ledger.markAbandoned()).toEqual([]);
   });
 
+  it("treats a pid that another process has now as dead: its start time is not the session's", () => {
+    const ledger = open();
+    session(ledger, "reused");
+    const own = processStartTicks(process.pid);
+    if (own === null) return; // no /proc here: the pid alone decides, as the test above shows
+    rewrite("reused", `process_start = ${own + 1}`);
+    const dead = ledger.markAbandoned();
+    expect(ids(dead)).toEqual(["reused"]);
+    expect(dead[0]?.why).toBe(`its process is gone (pid ${process.pid} is another process now)`);
+  });
+
+  it("leaves a session of another host running while the directory's lock is there, dead once it is gone", () => {
+    const ledger = open();
+    session(ledger, "elsewhere");
+    // Its pid means nothing here; the boot id is another machine's.
+    rewrite("elsewhere", "host = 'other-host', pid = 999999, boot_id = 'another-machine'");
+    writeFileSync(join(dir, LOCK_FILE), "4242\n");
+    const running = ledger.sessions()[0];
+    expect(running && ledger.liveness(running)).toEqual({ alive: true, host: "other-host", here: false });
+    expect(ledger.markAbandoned()).toEqual([]);
+    rmSync(join(dir, LOCK_FILE));
+    const dead = ledger.markAbandoned();
+    expect(ids(dead)).toEqual(["elsewhere"]);
+    expect(dead[0]?.why).toBe("it ran on other-host and the directory's lock is gone");
+  });
+
+  it("records the newest run's process group and cgroup, and only in a running session", () => {
+    const ledger = open();
+    session(ledger, "s1");
+    ledger.runStarted("s1", { group: 4321, cgroup: "/sys/fs/cgroup/emp-1-2" });
+    ledger.runStarted("s1", { group: 4322, cgroup: null });
+    expect(ledger.lastSession()).toMatchObject({ runGroup: 4322, runCgroup: null });
+    ledger.endSession("s1", "complete");
+    ledger.runStarted("s1", { group: 1, cgroup: null });
+    expect(ledger.lastSession()).toMatchObject({ runGroup: 4322, state: "complete" });
+  });
+
   it("treats a session from an earlier boot as dead even when its pid is in use again", () => {
     const ledger = open();
     session(ledger, "before-reboot");
-    const raw = new Database(join(dir, LEDGER_FILE));
-    raw.prepare("UPDATE sessions SET boot_id = 'an-earlier-boot' WHERE id = 'before-reboot'").run();
-    raw.close();
+    rewrite("before-reboot", "boot_id = 'an-earlier-boot'");
     const bootKnown = existsSync("/proc/sys/kernel/random/boot_id");
-    expect(ledger.markAbandoned()).toEqual(bootKnown ? ["before-reboot"] : []);
+    expect(ids(ledger.markAbandoned())).toEqual(bootKnown ? ["before-reboot"] : []);
+  });
+});
+
+describe("migrating a schema 1 ledger", () => {
+  it("keeps every session, run and stage; abandoned sessions read dead; foreign keys hold after", () => {
+    const raw = new Database(join(dir, LEDGER_FILE));
+    raw.exec(MIGRATIONS[0]?.sql ?? "");
+    raw.pragma("user_version = 1");
+    const insert = raw.prepare(
+      `INSERT INTO sessions (id, config_hash, config, origins, emp_version, host, pid, boot_id, state, started_at, ended_at)
+       VALUES (?, '${HASH_A}', '{}', '{}', '0.1.0', 'h', 1, NULL, ?, ?, ?)`,
+    );
+    insert.run("old-complete", "complete", "2025-01-01T00:00:00.000Z", "2025-01-01T01:00:00.000Z");
+    // What schema 1's markAbandoned left: interrupted, with no end time.
+    insert.run("old-abandoned", "interrupted", "2025-01-02T00:00:00.000Z", null);
+    insert.run("old-interrupted", "interrupted", "2025-01-03T00:00:00.000Z", "2025-01-03T00:10:00.000Z");
+    raw
+      .prepare("INSERT INTO commits (sha, short, subject, author, date) VALUES (?, ?, ?, ?, ?)")
+      .run(C1.sha, C1.short, C1.subject, C1.author, C1.date);
+    raw
+      .prepare(
+        `INSERT INTO runs (session_id, commit_sha, config_hash, repetition, ordinal, warmup, start_ns, end_ns,
+                           exit_code, signal, timed_out, energy, metrics, warnings)
+         VALUES ('old-abandoned', ?, '${HASH_A}', 0, 0, 0, 1, 2, 0, NULL, 0, '{}', '{}', '[]')`,
+      )
+      .run(C1.sha);
+    raw
+      .prepare(
+        `INSERT INTO stage_executions (session_id, stage, stage_group, status, started_at)
+         VALUES ('old-abandoned', 'build', 'prepare', 'interrupted', '2025-01-02T00:00:01.000Z')`,
+      )
+      .run();
+    raw.close();
+
+    const ledger = open();
+    expect(ledger.sessions().map((s) => [s.id, s.state, s.endedAt])).toEqual([
+      ["old-interrupted", "interrupted", "2025-01-03T00:10:00.000Z"],
+      ["old-abandoned", "dead", null],
+      ["old-complete", "complete", "2025-01-01T01:00:00.000Z"],
+    ]);
+    expect(ledger.sessions()[1]).toMatchObject({ measuredRuns: 1, processStart: null, runGroup: null });
+    expect(ledger.stageExecutions()).toMatchObject([{ sessionId: "old-abandoned", stage: "build" }]);
+    // The rebuilt table is the one runs refer to: a run of an unknown session is still refused.
+    expectEmpError(
+      () => ledger.addRun(run({ sessionId: "no-such-session" })),
+      "E_STATE",
+      /its session or commit is not in the ledger/,
+    );
+    expect(ledger.addRun(run({ sessionId: "old-complete" }))).toBe(2);
   });
 });
 

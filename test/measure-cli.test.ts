@@ -469,4 +469,38 @@ describe("emp measure interrupted", () => {
     expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8")).interrupted).toBe(true);
     expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).state).toBe("interrupted");
   });
+
+  it("SIGTERM during run 2 keeps run 1: manifest interrupted, the summary of that run, exit 143", async () => {
+    const out = join(scratch, "terminated");
+    const started = join(scratch, "terminated-runs");
+    // Run 1 ends at once; run 2 waits until it is ended.
+    const script = `echo x >> ${started}; [ $(wc -l < ${started}) -ge 2 ] && sleep 60; exit 0`;
+    const child = spawn(
+      process.execPath,
+      [main, "measure", "--repeat", "3", "--warmup", "0", "--baseline", "0.2", "--out", out, "--json"].concat(
+        ["--", "sh", "-c", script],
+      ),
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const count = () => (existsSync(started) ? readFileSync(started, "utf8").trim().split("\n").length : 0);
+    const deadline = Date.now() + 20_000;
+    while (count() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(143);
+    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+    expect(manifest.state).toBe("interrupted");
+    expect(manifest.process.pid).toBe(child.pid);
+    for (const summary of [JSON.parse(stdout), JSON.parse(readFileSync(join(out, "summary.json"), "utf8"))]) {
+      expect(summary.interrupted).toBe(true);
+      expect(summary.runs.map((r: { index: number; exit_code: number }) => [r.index, r.exit_code])).toEqual([
+        [0, 0],
+      ]);
+    }
+    expect(readArrow(join(out, "runs.arrow")).numRows).toBe(1);
+  });
 });

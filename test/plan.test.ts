@@ -1,7 +1,7 @@
 // The order of runs across commits: interleaved cycles, seeded shuffles, grouped visits, batches,
 // warmups per visit, and a resumed study doing only what is left.
 import { describe, expect, it } from "vitest";
-import { planRuns } from "../src/pipeline/plan.js";
+import { planRuns, slotLogName, slotName } from "../src/pipeline/plan.js";
 import type { CommitInfo } from "../src/pipeline/types.js";
 
 function commit(sha: string): CommitInfo {
@@ -27,7 +27,21 @@ describe("planRuns", () => {
       order: "interleaved",
       seed: 1,
     });
-    expect(compact(slots)).toBe("aw0 a0 a1 bw0 b0 b1 aw0 a2 bw0 b2");
+    // Warmups are numbered on per commit across visits, apart from the measured runs.
+    expect(compact(slots)).toBe("aw0 a0 a1 bw0 b0 b1 aw1 a2 bw1 b2");
+  });
+
+  it("numbers warmups on from those an earlier session ran, so no two share a name or a log", () => {
+    const slots = planRuns([{ commit: A, done: 1, warmupsDone: 2 }], {
+      repeat: 3,
+      warmup: 1,
+      batchSize: 1,
+      order: "interleaved",
+      seed: 1,
+    });
+    expect(compact(slots)).toBe("aw2 a1 aw3 a2");
+    expect(slots.map(slotName)).toEqual(["warmup 3", "run 2", "warmup 4", "run 3"]);
+    expect(slots.map(slotLogName)).toEqual(["warmup-3.log", "run-2.log", "warmup-4.log", "run-3.log"]);
   });
 
   it("groups: all of a commit's runs, then the next", () => {

@@ -5,7 +5,7 @@
 // and a commit whose build fails is skipped and reported.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tableFromIPC } from "apache-arrow";
@@ -190,19 +190,35 @@ describe("emp run over three commits", () => {
     expect(manifest.origins.jobs).toBe("default");
   });
 
-  it("measures and builds nothing the second time", () => {
+  it("measures and builds nothing the second time, says so, and records no session", () => {
+    const manifest = readFileSync(join(out, "manifest.json"), "utf8");
+    const nothingLeft = `nothing left to measure: 3 commits complete (see \`emp report ${out}\`)\n`;
     const result = runEmp(["run", config, "--json"], fixtureEnv());
     expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toBe(nothingLeft);
     const summary = JSON.parse(result.stdout);
+    expect(summary.session).toBeNull();
+    // The study's statistics as the ledger holds them, from the first session's runs.
     expect(summary.commits.map((c: { runs: number }) => c.runs)).toEqual([3, 3, 3]);
+    expect(summary.interrupted).toBe(false);
     expect(readFileSync(builds, "utf8").trim().split("\n")).toHaveLength(3);
     expect(runsTable(out).numRows).toBe(9);
     expect(repoState(repo)).toEqual(before);
+    // The same as text, and from emp resume of the complete session.
+    for (const args of [
+      ["run", config],
+      ["resume", out],
+    ]) {
+      const again = runEmp(args, fixtureEnv());
+      expect(again.status, again.stderr).toBe(0);
+      expect(again.stdout).toBe(nothingLeft);
+    }
+    expect(readFileSync(join(out, "manifest.json"), "utf8")).toBe(manifest);
     const history = runEmp(["history", out, "--json"]);
     expect(history.status, history.stderr).toBe(0);
     const sessions = JSON.parse(history.stdout).sessions;
-    expect(sessions).toHaveLength(2);
-    expect(sessions.every((s: { state: string }) => s.state === "complete")).toBe(true);
+    expect(sessions.map((s: { state: string }) => s.state)).toEqual(["complete"]);
+    expect(sessions[0].id).toBe(JSON.parse(manifest).session);
   });
 });
 
@@ -285,7 +301,8 @@ describe("emp run with a custom stage and a broken build", () => {
     const commits = git(repo, "rev-list", "--reverse", "HEAD").split("\n");
     expect(summary.skipped).toHaveLength(1);
     expect(summary.skipped[0].commit).toBe(commits[1]);
-    expect(summary.skipped[0].reason).toMatch(/build exited with 1/);
+    // The log is named once, in its own field, not in the reason as well.
+    expect(summary.skipped[0].reason).toBe("build exited with 1");
     expect(readFileSync(summary.skipped[0].log, "utf8")).toContain("test ! -f BROKEN");
     expect(summary.commits.map((c: { runs: number }) => c.runs)).toEqual([2, 0, 2]);
     // The stage ran after each measured run and saw its energy (about 4 J).
@@ -431,6 +448,152 @@ describe("emp run and the measured process tree", () => {
     const until = Date.now() + 10_000;
     while (started.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     expect(started.filter(alive)).toEqual([]);
+  });
+
+  it("kill -9 of emp run: history reads dead; emp resume names or ends what the run left and finishes", async () => {
+    const pids = join(scratch, "killed-pids");
+    // The second run starts a grandchild and waits: emp is killed during it.
+    const { config, out } = scriptStudy(
+      "killed",
+      `sleep 77 & echo $! >> ${pids}\n[ $(wc -l < ${pids}) -ge 2 ] && [ ! -f ${pids}.resumed ] && sleep 60\nexit 0\n`,
+      ["repeat: 3"],
+    );
+    const child = spawn(process.execPath, [main, "run", config, "--json"], { stdio: "ignore" });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on("exit", (_code, signal) => resolve(signal)),
+    );
+    const count = () => (existsSync(pids) ? readFileSync(pids, "utf8").trim().split("\n").length : 0);
+    const deadline = Date.now() + 30_000;
+    while (count() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
+    const left = Number(readFileSync(pids, "utf8").trim().split("\n")[1]);
+
+    const history = JSON.parse(runEmp(["history", out, "--json"]).stdout);
+    expect(history.sessions).toMatchObject([
+      { state: "dead", error: `its process (pid ${child.pid}) is gone`, measured_runs: 1 },
+    ]);
+    expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"))).toMatchObject({
+      state: "running",
+      process: { pid: child.pid, host: hostname() },
+    });
+
+    writeFileSync(`${pids}.resumed`, "");
+    const resumed = runEmp(["resume", out, "--json"]);
+    try {
+      expect(resumed.status, resumed.stderr).toBe(0);
+      const summary = JSON.parse(resumed.stdout);
+      expect(summary.commits.map((c: { runs: number }) => c.runs)).toEqual([3]);
+      // In a cgroup (where emp can make one) the probe of the resume (or of any emp started since,
+      // such as another test's) ends what the run left; in a process group it is named, with the
+      // command that ends it.
+      const containment = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).provenance.containment;
+      const named = summary.warnings.filter((w: string) =>
+        /of its last run running in process group/.test(w),
+      );
+      if (containment.kind === "cgroup") {
+        expect(alive(left)).toBe(false);
+        expect(named).toEqual([]);
+      } else {
+        expect(named).toHaveLength(1);
+        expect(named[0]).toContain(`${left} (sleep)`);
+        expect(named[0]).toMatch(/end them with `kill -TERM -\d+`$/);
+      }
+      const sessions = JSON.parse(runEmp(["history", out, "--json"]).stdout).sessions;
+      expect(sessions.map((s: { state: string }) => s.state)).toEqual(["complete", "dead"]);
+    } finally {
+      if (alive(left)) process.kill(left, "SIGKILL");
+    }
+  });
+});
+
+describe("emp run on the starter config of emp init, in a fresh repository", () => {
+  /** Two empty commits and `emp init`'s starter, its keys set by `edit`; returns the config and its out. */
+  function starterStudy(name: string, edit: (text: string) => string): { config: string; out: string } {
+    const repo = join(scratch, name);
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    git(repo, "commit", "-q", "--allow-empty", "-m", "first");
+    git(repo, "commit", "-q", "--allow-empty", "-m", "second");
+    const config = join(repo, "emp.yaml");
+    const init = runEmp(["init", config]);
+    expect(init.status, init.stderr).toBe(0);
+    const starter = readFileSync(config, "utf8")
+      .replace("  last: 5", "  last: 2")
+      .replace("# repeat: 10", "repeat: 2")
+      .replace("# baseline: 5s", "baseline: 0.2s");
+    // The default out is in the current folder (this repository's, here): one of the scratch's instead.
+    const out = join(scratch, `${name}-out`);
+    writeFileSync(config, `${edit(starter)}\nout: ${out}\n`);
+    return { config, out };
+  }
+
+  it("./bench is not there (exit 127 in every run): warmups and runs numbered apart, one log each, history counts the failures", () => {
+    // warmup 1 (the default) at each of the 2 visits to each commit, batch size 1.
+    const { config, out } = starterStudy("starter-127", (text) => text);
+    const result = runEmp(["run", config, "--json"]);
+    expect(result.status, result.stderr).toBe(1);
+    const summary = JSON.parse(result.stdout);
+    const shorts = git(join(scratch, "starter-127"), "log", "--format=%h", "--abbrev=7").split("\n");
+    for (const short of shorts) {
+      const logs = join(out, "logs", short);
+      for (const name of ["warmup-1.log", "warmup-2.log", "run-1.log", "run-2.log"]) {
+        expect(readFileSync(join(logs, name), "utf8"), name).toMatch(/bench: not found/);
+      }
+      expect(existsSync(join(logs, "warmup.log"))).toBe(false);
+      const named = summary.warnings.filter((w: string) => w.startsWith(`${short} `) && /127/.test(w));
+      expect(named.map((w: string) => w.split(":")[0]).sort()).toEqual(
+        ["run 1", "run 2", "warmup 1", "warmup 2"].map((n) => `${short} ${n}`),
+      );
+    }
+    expect(summary.warnings.some((w: string) => /\brun 0\b|\bwarmup 0\b/.test(w))).toBe(false);
+
+    const history = runEmp(["history", out, "--json"]);
+    expect(history.status, history.stderr).toBe(0);
+    const h = JSON.parse(history.stdout);
+    expect(h.sessions).toHaveLength(1);
+    expect(h.sessions[0]).toMatchObject({
+      state: "complete",
+      measured_runs: 4,
+      warmup_runs: 4,
+      failed_runs: 4,
+      failed_warmups: 4,
+      failed_builds: 0,
+    });
+    // Each run of `sh -c ./bench` takes milliseconds; the sums are of exactly those runs.
+    expect(h.sessions[0].run_s).toBeGreaterThan(0);
+    expect(h.sessions[0].warmup_s).toBeGreaterThan(0);
+    expect(h.sessions[0].build_s).toBeGreaterThanOrEqual(0);
+    expect(h.failed_runs).toHaveLength(4);
+    for (const group of h.failed_runs) {
+      expect(group).toMatchObject({
+        count: 2,
+        how: { "exit 127": 2 },
+        first: group.warmup ? "warmup 1" : "run 1",
+      });
+      expect(readFileSync(group.first_log, "utf8")).toMatch(/bench: not found/);
+    }
+    const text = runEmp(["history", out]).stdout;
+    expect(text).not.toMatch(/failures: none/);
+    expect(text).toMatch(/ 4 runs, 4 warmups\n/);
+    expect(text).toMatch(/runs whose command failed/);
+  });
+
+  it("a build that fails: each commit skipped with its log named once, in emp run and in emp history", () => {
+    const { config, out } = starterStudy("starter-build", (text) =>
+      text.replace("# build: make -j8", "build: make -j8"),
+    );
+    const result = runEmp(["run", config]);
+    expect(result.status, result.stderr).toBe(1);
+    const skipped = result.stdout.split("\n").filter((l) => l.startsWith("skipped "));
+    expect(skipped).toHaveLength(2);
+    for (const line of skipped) {
+      expect(line).toMatch(/^skipped [0-9a-f]{12}: build exited with 2 \(log: \/.*\/prepare\.log\)$/);
+      expect(line.split("prepare.log")).toHaveLength(2);
+    }
+    const text = runEmp(["history", out]).stdout;
+    expect(text.match(/prepare\.log/g)).toHaveLength(2);
+    expect(text).toMatch(/ 2 builds\n/);
   });
 });
 

@@ -1,5 +1,6 @@
 // `emp history DIR [--json]`: what the ledger of an `emp run` results directory holds, across
-// sessions: sessions, commits with their build and runs, failed stages with error and log.
+// sessions: sessions (time spent, failures), commits with their build and runs, runs whose command
+// failed and failed stages with error and log.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Command } from "commander";
@@ -59,8 +60,10 @@ export function runHistory(options: HistoryOptions): void {
 
 export function historyCommand(): Command {
   return new Command("history")
-    .description("sessions, commits (build and runs) and failed stages recorded by `emp run` in DIR")
+    .description(
+      "sessions (time spent, failures), commits (build and runs) and failures recorded by `emp run` in DIR",
+    )
     .argument("<dir>", "results directory of an `emp run` (the one holding ledger.sqlite)")
-    .option("--json", "print one JSON object { sessions, commits, failures } on stdout")
+    .option("--json", "print one JSON object { sessions, commits, failed_runs, failures } on stdout")
     .action((dir: string, raw: unknown) => runHistory(parseHistoryOptions(dir, raw)));
 }

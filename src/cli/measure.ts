@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
+import { manifestProcess } from "../ledger/liveness.js";
 import { everyRunFailed, firstFailure, formatSummary, formatWarnings } from "../measure/format.js";
 import { prepareOutputDir, resolveCommand } from "../measure/preflight.js";
 import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
@@ -91,7 +92,9 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
     options.counters ?? [],
   );
   const { json: _json, outDir: _outDir, ...config } = options;
-  recorder.manifest({ config, provenance, state: "running" });
+  // Which process writes the session: a "running" manifest whose process is gone was left by a killed emp.
+  const owner = manifestProcess();
+  recorder.manifest({ config, provenance, process: owner, state: "running" });
 
   const interrupts = new Interrupts();
   const status = StatusLine.forStderr();
@@ -101,7 +104,7 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
   const onForcedExit = () => {
     try {
       recorder.close();
-      recorder.manifest({ config, provenance, state: "interrupted" });
+      recorder.manifest({ config, provenance, process: owner, state: "interrupted" });
     } catch (error) {
       process.stderr.write(`emp: could not close ${out}: ${(error as Error).message}\n`);
     }
@@ -121,7 +124,7 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
     });
     progress?.end();
     const state = summary.interrupted ? "interrupted" : "complete";
-    recorder.manifest({ config, provenance, state });
+    recorder.manifest({ config, provenance, process: owner, state });
     printSummary(summary, options.json);
     if (summary.interrupted) process.exitCode = interrupts.exitCode ?? 130;
     else if (
@@ -135,7 +138,13 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
     return summary;
   } catch (error) {
     progress?.end();
-    recorder.manifest({ config, provenance, state: "failed", error: (error as Error).message });
+    recorder.manifest({
+      config,
+      provenance,
+      process: owner,
+      state: "failed",
+      error: (error as Error).message,
+    });
     throw error;
   } finally {
     process.off("exit", onForcedExit);

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { loadStudy } from "../config/load.js";
 import type { ResolvedStudy, StudyFlags } from "../config/resolve.js";
 import { everyStudyRunFailed, firstStudyFailure, formatStudy } from "../pipeline/format.js";
+import { slotName } from "../pipeline/plan.js";
 import { runStudy, type StudyProgress } from "../pipeline/session.js";
 import type { StudySummary } from "../pipeline/summary.js";
 import { formatDurationS } from "../util/table.js";
@@ -59,7 +60,7 @@ function progressPrinter(): { onLog?: (line: string) => void; onProgress?: (even
         process.stderr.write(`\r\x1b[Kprepared ${event.done}/${event.total} ${event.commit} (${what})\n`);
         return;
       }
-      const kind = event.slot.warmup ? "warmup" : `run ${event.slot.repetition + 1}`;
+      const kind = slotName(event.slot);
       const energy = event.netJ === undefined ? "" : `  ${event.netJ.toFixed(3)} J net`;
       const time = event.durationS === undefined ? "" : `  ${event.durationS.toFixed(3)} s`;
       process.stderr.write(
@@ -92,10 +93,17 @@ export async function runResolvedStudy(study: ResolvedStudy, json: boolean): Pro
 
 /**
  * With --json the JSON alone on stdout; otherwise the table on stdout and the warnings on stderr.
- * Where every run failed there is no energy of the command's work to show: one message names the
+ * A rerun with nothing left to measure prints its one line instead. Where every run failed there is no energy of the command's work to show: one message names the
  * first failure instead of a table.
  */
 function printStudy(summary: StudySummary, json: boolean): void {
+  if (summary.session === null) {
+    // Nothing was measured: the one line says so (on stderr with --json, for a person).
+    if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    (json ? process.stderr : process.stdout).write(formatStudy(summary));
+    for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
+    return;
+  }
   const allFailed = everyStudyRunFailed(summary);
   if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else {

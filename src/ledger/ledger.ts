@@ -1,16 +1,18 @@
 // The run ledger of `emp run`: one SQLite file per results directory recording sessions, commits,
 // stage executions, builds and runs, so that a session can resume and history spans sessions.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { EmpError, UsageError } from "../errors.js";
+import { LOCK_FILE } from "../pipeline/lock.js";
 import type { CommitInfo, StageGroup } from "../pipeline/types.js";
-import { processAlive } from "../util/process.js";
+import { type Liveness, type SessionProcess, sessionLiveness, thisProcess } from "./liveness.js";
 import { checkCurrent, LEDGER_FILE, migrate } from "./schema.js";
 
 export { LEDGER_FILE } from "./schema.js";
 
-export type SessionState = "running" | "complete" | "interrupted" | "failed";
+/** `dead`: the session's process died without ending it (see liveness.ts). */
+export type SessionState = "running" | "complete" | "interrupted" | "failed" | "dead";
 export type StageStatus = "running" | "ok" | "failed" | "skipped" | "interrupted";
 export type PreparedState = "ok" | "failed";
 
@@ -26,14 +28,18 @@ export interface SessionRow {
   origins: unknown;
   empVersion: string;
   host: string;
-  /** The process that ran the session and the boot it ran in: how markAbandoned tells a dead
-   * session from a live one. */
+  /** The process that ran the session, the boot it ran in and when the pid started (null in
+   * sessions recorded before ledger schema 2): how liveness.ts tells a dead session from a live one. */
   pid: number;
   bootId: string | null;
+  processStart: number | null;
+  /** Process group and cgroup (null in a process group) of the newest run started. */
+  runGroup: number | null;
+  runCgroup: string | null;
   state: SessionState;
   /** ISO 8601, UTC. */
   startedAt: string;
-  /** Null while running, and for a session whose process died (when it died is not known). */
+  /** Null while running, and for a dead session (when its process died is not known). */
   endedAt: string | null;
   error: string | null;
   /** Runs recorded in this session: measured ones, and warmups apart. */
@@ -93,6 +99,33 @@ export interface LedgerRun {
 
 export type LedgerRunRow = LedgerRun & { id: number };
 
+/** What one session spent its time on and what failed in it, from its stage and run rows. */
+export interface SessionTally {
+  sessionId: string;
+  /** Wall time summed over the session's stage executions of the prepare group (checkout, build,
+   * setup; builds in parallel add up), over its warmup runs, and over its measured runs, s. */
+  prepareS: number;
+  warmupS: number;
+  runS: number;
+  /** Measured runs and warmups whose command failed (exit != 0, a signal, a timeout). */
+  failedRuns: number;
+  failedWarmups: number;
+  /** Failed stage executions of the prepare group, and of the other groups. */
+  failedBuilds: number;
+  failedStages: number;
+}
+
+/** A run whose command failed, without its energy. */
+export interface FailedRun {
+  sessionId: string;
+  commit: string;
+  warmup: boolean;
+  repetition: number;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+}
+
 /** Runs of one commit under one config hash, counted. */
 export interface RunTally {
   commit: string;
@@ -121,6 +154,9 @@ interface SessionRecord {
   host: string;
   pid: number;
   boot_id: string | null;
+  process_start: number | null;
+  run_group: number | null;
+  run_cgroup: string | null;
   state: SessionState;
   started_at: string;
   ended_at: string | null;
@@ -173,6 +209,27 @@ interface RunRecord {
   warnings: string;
 }
 
+interface SessionTallyRecord {
+  session_id: string;
+  prepare_s: number | null;
+  warmup_ns: bigint | null;
+  run_ns: bigint | null;
+  failed_runs: bigint | null;
+  failed_warmups: bigint | null;
+  failed_builds: bigint | null;
+  failed_stages: bigint | null;
+}
+
+interface FailedRunRecord {
+  session_id: string;
+  commit_sha: string;
+  warmup: number;
+  repetition: number;
+  exit_code: number | null;
+  signal: string | null;
+  timed_out: number;
+}
+
 interface RunTallyRecord {
   commit_sha: string;
   config_hash: string;
@@ -181,21 +238,14 @@ interface RunTallyRecord {
   failed_runs: number;
 }
 
+/** A run whose command failed: it timed out, a signal ended it (no exit code) or it exited non-zero. */
+const FAILED_RUN = "(timed_out = 1 OR exit_code IS NULL OR exit_code != 0)";
+
 const SESSION_SELECT = `
   SELECT s.*,
          (SELECT count(*) FROM runs r WHERE r.session_id = s.id AND r.warmup = 0) AS measured_runs,
          (SELECT count(*) FROM runs r WHERE r.session_id = s.id AND r.warmup = 1) AS warmup_runs
   FROM sessions s`;
-
-/** Distinguishes this boot from earlier ones: after a reboot a session's pid may belong to an
- * unrelated process, and the boot id says its own process is gone. Null off Linux. */
-function readBootId(): string | null {
-  try {
-    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
-  } catch {
-    return null;
-  }
-}
 
 function sqliteCode(error: unknown): string | undefined {
   return error instanceof Database.SqliteError ? error.code : undefined;
@@ -211,6 +261,9 @@ function sessionFromRecord(r: SessionRecord): SessionRow {
     host: r.host,
     pid: r.pid,
     bootId: r.boot_id,
+    processStart: r.process_start,
+    runGroup: r.run_group,
+    runCgroup: r.run_cgroup,
     state: r.state,
     startedAt: r.started_at,
     endedAt: r.ended_at,
@@ -274,19 +327,24 @@ function runFromRecord(r: RunRecord): LedgerRunRow {
 function prepareStatements(db: Database.Database) {
   return {
     insertSession: db.prepare(
-      `INSERT INTO sessions (id, config_hash, config, origins, emp_version, host, pid, boot_id, state, started_at)
-       VALUES (@id, @configHash, @config, @origins, @empVersion, @host, @pid, @bootId, 'running', @startedAt)`,
+      `INSERT INTO sessions (id, config_hash, config, origins, emp_version, host, pid, boot_id, process_start,
+                             state, started_at)
+       VALUES (@id, @configHash, @config, @origins, @empVersion, @host, @pid, @bootId, @processStart,
+               'running', @startedAt)`,
     ),
     endSession: db.prepare(
       `UPDATE sessions SET state = @state, ended_at = @endedAt, error = @error
        WHERE id = @id AND state = 'running'`,
     ),
     sessionState: db.prepare<[string], { state: SessionState }>("SELECT state FROM sessions WHERE id = ?"),
-    runningSessions: db.prepare<[], { id: string; pid: number; boot_id: string | null }>(
-      "SELECT id, pid, boot_id FROM sessions WHERE state = 'running' ORDER BY started_at, rowid",
+    runningSessions: db.prepare<[], SessionRecord>(
+      `${SESSION_SELECT} WHERE s.state = 'running' ORDER BY s.started_at, s.rowid`,
     ),
     abandonSession: db.prepare(
-      "UPDATE sessions SET state = 'interrupted' WHERE id = ? AND state = 'running'",
+      "UPDATE sessions SET state = 'dead', error = @why WHERE id = @id AND state = 'running'",
+    ),
+    runStarted: db.prepare(
+      "UPDATE sessions SET run_group = @group, run_cgroup = @cgroup WHERE id = @id AND state = 'running'",
     ),
     interruptStages: db.prepare(
       `UPDATE stage_executions SET status = 'interrupted', ended_at = @endedAt
@@ -346,8 +404,8 @@ function prepareStatements(db: Database.Database) {
                @exitCode, @signal, @timedOut, @energy, @metrics, @warnings)`,
     ),
     runsDone: db
-      .prepare<[string, string], number>(
-        "SELECT count(*) FROM runs WHERE commit_sha = ? AND config_hash = ? AND warmup = 0",
+      .prepare<[string, string, number], number>(
+        "SELECT count(*) FROM runs WHERE commit_sha = ? AND config_hash = ? AND warmup = ?",
       )
       .pluck(),
     runs: db
@@ -355,11 +413,35 @@ function prepareStatements(db: Database.Database) {
         "SELECT * FROM runs WHERE (@configHash IS NULL OR config_hash = @configHash) ORDER BY id",
       )
       .safeIntegers(),
+    // julianday: the stored ISO times as days, to the ms and better. Runs are timed by their ns.
+    sessionTallies: db
+      .prepare<[], SessionTallyRecord>(
+        `SELECT s.id AS session_id, st.prepare_s, r.warmup_ns, r.run_ns, r.failed_runs, r.failed_warmups,
+                st.failed_builds, st.failed_stages
+         FROM sessions s
+         LEFT JOIN (SELECT session_id,
+                           sum(CASE WHEN stage_group = 'prepare' AND ended_at IS NOT NULL
+                                    THEN (julianday(ended_at) - julianday(started_at)) * 86400 END) AS prepare_s,
+                           sum(status = 'failed' AND stage_group = 'prepare') AS failed_builds,
+                           sum(status = 'failed' AND stage_group != 'prepare') AS failed_stages
+                    FROM stage_executions GROUP BY session_id) st ON st.session_id = s.id
+         LEFT JOIN (SELECT session_id,
+                           sum(CASE WHEN warmup = 1 THEN end_ns - start_ns END) AS warmup_ns,
+                           sum(CASE WHEN warmup = 0 THEN end_ns - start_ns END) AS run_ns,
+                           sum(warmup = 0 AND ${FAILED_RUN}) AS failed_runs,
+                           sum(warmup = 1 AND ${FAILED_RUN}) AS failed_warmups
+                    FROM runs GROUP BY session_id) r ON r.session_id = s.id`,
+      )
+      .safeIntegers(),
+    failedRuns: db.prepare<[], FailedRunRecord>(
+      `SELECT session_id, commit_sha, warmup, repetition, exit_code, signal, timed_out
+       FROM runs WHERE ${FAILED_RUN} ORDER BY id`,
+    ),
     runTallies: db.prepare<[], RunTallyRecord>(
       `SELECT commit_sha, config_hash,
               sum(warmup = 0) AS measured_runs,
               sum(warmup = 1) AS warmup_runs,
-              sum(warmup = 0 AND (timed_out = 1 OR exit_code IS NULL OR exit_code != 0)) AS failed_runs
+              sum(warmup = 0 AND ${FAILED_RUN}) AS failed_runs
        FROM runs GROUP BY commit_sha, config_hash ORDER BY commit_sha, min(id)`,
     ),
   };
@@ -374,7 +456,6 @@ export class Ledger {
   private readonly db: Database.Database;
   private readonly statements: Statements;
   private readonly now: () => Date;
-  private readonly bootId = readBootId();
 
   private constructor(path: string, db: Database.Database, options: LedgerOptions) {
     this.path = path;
@@ -430,6 +511,7 @@ export class Ledger {
     empVersion: string;
     host: string;
   }): void {
+    const owner = thisProcess();
     this.write(`start session ${s.id}`, () =>
       this.statements.insertSession.run({
         id: s.id,
@@ -438,8 +520,9 @@ export class Ledger {
         origins: JSON.stringify(s.origins ?? null),
         empVersion: s.empVersion,
         host: s.host,
-        pid: process.pid,
-        bootId: this.bootId,
+        pid: owner.pid,
+        bootId: owner.bootId,
+        processStart: owner.processStart,
         startedAt: this.nowIso(),
       }),
     );
@@ -448,8 +531,8 @@ export class Ledger {
   /** Ends a running session; stage executions it left running are marked interrupted with it,
    * since nothing can end them once their session is over. */
   endSession(id: string, state: SessionState, error?: string): void {
-    if (state === "running") {
-      throw new EmpError("E_INVALID_ARGUMENT", `ledger: session ${id} cannot end in state "running"`);
+    if (state === "running" || state === "dead") {
+      throw new EmpError("E_INVALID_ARGUMENT", `ledger: session ${id} cannot end in state "${state}"`);
     }
     this.write(`end session ${id}`, () =>
       this.db
@@ -471,26 +554,55 @@ export class Ledger {
     );
   }
 
-  /** Sessions left "running" by a process that died: marked interrupted; returns their ids.
-   * A session whose process is still alive on this machine (another `emp run` on the same
-   * directory, or this process) is left alone. Their end time stays unknown (null). */
-  markAbandoned(): string[] {
+  /** Sessions left "running" by a process that died (see sessionLiveness): marked dead, and
+   * returned as they were, with why. A session whose process still runs (another `emp run` on the
+   * same directory, this process, one on another host holding the lock) is left alone. Their end
+   * time stays unknown (null). */
+  markAbandoned(): { session: SessionRow; why: string }[] {
     return this.write("mark abandoned sessions", () =>
       this.db
         .transaction(() => {
-          const abandoned: string[] = [];
-          for (const s of this.statements.runningSessions.all()) {
-            const sameBoot = s.boot_id === null || this.bootId === null || s.boot_id === this.bootId;
-            if (sameBoot && processAlive(s.pid)) continue;
-            this.statements.abandonSession.run(s.id);
+          const abandoned: { session: SessionRow; why: string }[] = [];
+          for (const record of this.statements.runningSessions.all()) {
+            const session = sessionFromRecord(record);
+            const liveness = this.liveness(session);
+            if (liveness.alive) continue;
+            this.statements.abandonSession.run({ id: session.id, why: liveness.why });
             // When the process died is not known: no end time rather than a made-up one.
-            this.statements.interruptStages.run({ sessionId: s.id, endedAt: null });
-            abandoned.push(s.id);
+            this.statements.interruptStages.run({ sessionId: session.id, endedAt: null });
+            abandoned.push({ session, why: liveness.why });
           }
           return abandoned;
         })
         .immediate(),
     );
+  }
+
+  /** Whether a session's process still runs; only a "running" session has one to ask about. */
+  liveness(session: SessionRow): Liveness {
+    const owner: SessionProcess = {
+      pid: session.pid,
+      host: session.host,
+      bootId: session.bootId,
+      processStart: session.processStart,
+    };
+    return sessionLiveness(owner, join(dirname(this.path), LOCK_FILE));
+  }
+
+  /** Records the process group and cgroup of the run a session starts: where `emp resume` looks
+   * for processes left running should the session's process be killed. */
+  runStarted(sessionId: string, run: { group: number; cgroup: string | null }): void {
+    // Written while the run is measured, so without an fsync (a few µs, not the disk's ms): it is
+    // read only after emp itself died, and the kernel keeps what a killed process wrote; after a
+    // power cut no process of the run is left to find. The next commit's fsync covers it.
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      this.write(`record the run ${sessionId} started`, () =>
+        this.statements.runStarted.run({ id: sessionId, group: run.group, cgroup: run.cgroup }),
+      );
+    } finally {
+      this.db.pragma("synchronous = FULL");
+    }
   }
 
   /** The newest session, with its stored config and origins. */
@@ -649,7 +761,12 @@ export class Ledger {
   /** Measured (non-warmup) runs of a commit under a config hash, all sessions. Failed and
    * timed-out runs count: run again, they would most likely fail the same way. */
   runsDone(commit: string, configHash: string): number {
-    return this.statements.runsDone.get(commit, configHash) ?? 0;
+    return this.statements.runsDone.get(commit, configHash, 0) ?? 0;
+  }
+
+  /** Warmup runs of a commit under a config hash, all sessions: where the next warmup's number starts. */
+  warmupsDone(commit: string, configHash: string): number {
+    return this.statements.runsDone.get(commit, configHash, 1) ?? 0;
   }
 
   /** Ordered by id. */
@@ -665,6 +782,35 @@ export class Ledger {
       measuredRuns: r.measured_runs,
       warmupRuns: r.warmup_runs,
       failedRuns: r.failed_runs,
+    }));
+  }
+
+  /** Per session (any order): time spent per kind of work, and what failed. */
+  sessionTallies(): SessionTally[] {
+    const n = (v: bigint | null) => Number(v ?? 0n);
+    return this.statements.sessionTallies.all().map((r) => ({
+      sessionId: r.session_id,
+      // safeIntegers: a sum of REALs still comes back as a number, of INTEGERs as a bigint.
+      prepareS: Number(r.prepare_s ?? 0),
+      warmupS: n(r.warmup_ns) / 1e9,
+      runS: n(r.run_ns) / 1e9,
+      failedRuns: n(r.failed_runs),
+      failedWarmups: n(r.failed_warmups),
+      failedBuilds: n(r.failed_builds),
+      failedStages: n(r.failed_stages),
+    }));
+  }
+
+  /** Every run whose command failed, measured or warmup, in the order they ran. */
+  failedRuns(): FailedRun[] {
+    return this.statements.failedRuns.all().map((r) => ({
+      sessionId: r.session_id,
+      commit: r.commit_sha,
+      warmup: r.warmup === 1,
+      repetition: r.repetition,
+      exitCode: r.exit_code,
+      signal: r.signal,
+      timedOut: r.timed_out === 1,
     }));
   }
 

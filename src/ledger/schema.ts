@@ -1,7 +1,7 @@
 // The ledger's tables and how a file written by an older emp is brought up to date: the schema
 // version lives in SQLite's `PRAGMA user_version`, and each migration moves it up by one.
 import type { Database } from "better-sqlite3";
-import { UsageError } from "../errors.js";
+import { EmpError, UsageError } from "../errors.js";
 
 export const LEDGER_FILE = "ledger.sqlite";
 
@@ -99,6 +99,46 @@ export const MIGRATIONS: readonly Migration[] = [
       PRAGMA application_id = ${LEDGER_APPLICATION_ID};
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- A session's process is named fully: process_start (the pid's start time, clock ticks after
+      -- boot) tells a pid reused by another process from the session's emp. run_group and
+      -- run_cgroup hold the process group and cgroup of the newest run started, where emp resume
+      -- looks for processes a killed session left running. A session whose process died without
+      -- ending it is 'dead'; SQLite cannot change a CHECK in place, so the table is rebuilt.
+      CREATE TABLE sessions_v2 (
+        id            TEXT PRIMARY KEY,
+        config_hash   TEXT NOT NULL,
+        config        TEXT NOT NULL,
+        origins       TEXT NOT NULL,
+        emp_version   TEXT NOT NULL,
+        host          TEXT NOT NULL,
+        pid           INTEGER NOT NULL,
+        boot_id       TEXT,
+        state         TEXT NOT NULL
+                      CHECK (state IN ('running', 'complete', 'interrupted', 'failed', 'dead')),
+        started_at    TEXT NOT NULL,
+        ended_at      TEXT,
+        error         TEXT,
+        process_start INTEGER,
+        run_group     INTEGER,
+        run_cgroup    TEXT
+      );
+      -- Schema 1 marked the sessions of dead processes interrupted with no end time (endSession
+      -- always records one): those read dead now.
+      INSERT INTO sessions_v2 (id, config_hash, config, origins, emp_version, host, pid, boot_id, state,
+                               started_at, ended_at, error)
+        SELECT id, config_hash, config, origins, emp_version, host, pid, boot_id,
+               CASE WHEN state = 'interrupted' AND ended_at IS NULL THEN 'dead' ELSE state END,
+               started_at, ended_at, error
+        FROM sessions ORDER BY rowid;
+      -- Foreign keys are off while migrating (see migrate): the runs and stage executions that
+      -- refer to sessions refer to the rebuilt table once it has the name.
+      DROP TABLE sessions;
+      ALTER TABLE sessions_v2 RENAME TO sessions;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -130,8 +170,11 @@ function checkReadable(db: Database, path: string, version: number): void {
 }
 
 /** Brings a writable ledger to SCHEMA_VERSION. The check and the migrations share one immediate
- * transaction, so two processes opening a new ledger at once cannot both create its tables. */
+ * transaction, so two processes opening a new ledger at once cannot both create its tables.
+ * Foreign keys are off while it runs (a rebuilt table is dropped and renamed; SQLite ignores the
+ * pragma inside a transaction) and checked once at the end; the caller turns them on again. */
 export function migrate(db: Database, path: string): void {
+  db.pragma("foreign_keys = OFF");
   db.transaction(() => {
     const version = schemaVersion(db);
     checkReadable(db, path, version);
@@ -148,6 +191,13 @@ export function migrate(db: Database, path: string): void {
       if (migration.version <= version) continue;
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
+    }
+    const broken = db.pragma("foreign_key_check") as unknown[];
+    if (broken.length > 0) {
+      throw new EmpError("E_STATE", `${path}: ${broken.length} rows refer to rows missing after migration`, {
+        path,
+        suggestion: "keep a copy of the ledger and report this as a bug of emp",
+      });
     }
   }).immediate();
 }

@@ -32,8 +32,9 @@ export interface RunSpec extends Pick<SpawnOptions, "file" | "args" | "env" | "c
    * command exits, and descendants still running then are ended and counted in a warning.
    */
   waitDescendants?: boolean;
-  /** Called once the command has started, with its pid (a progress display watches it). */
-  onStarted?: (pid: number) => void;
+  /** Called once the command has started: its pid (also its process group's id) and how its tree
+   * is held (a progress display watches the pid; emp run records where its processes are). */
+  onStarted?: (child: { pid: number; containment: Containment }) => void;
 }
 
 /** One finished run: its boundaries, exit, energy per domain (raw, baseline share, net) and counters. */
@@ -159,7 +160,7 @@ export class Meter {
       waitDescendants: spec.waitDescendants,
       killGraceMs: KILL_GRACE_MS,
     });
-    spec.onStarted?.(child.pid);
+    spec.onStarted?.({ pid: child.pid, containment: child.containment });
     let killTimer: NodeJS.Timeout | undefined;
     const end = () => {
       child.kill("SIGTERM");

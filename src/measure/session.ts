@@ -148,7 +148,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
           args,
           waitDescendants: options.waitDescendants,
           stdout: options.commandStdout,
-          onStarted: (pid) => progress({ kind: "run-start", index: i, warmup: isWarmup, total, pid }),
+          onStarted: ({ pid }) => progress({ kind: "run-start", index: i, warmup: isWarmup, total, pid }),
         },
         isWarmup,
         baselineW,

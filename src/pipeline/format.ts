@@ -1,5 +1,6 @@
 // The result of `emp run` for a person: failed runs first, one line per commit and domain, then
-// skipped commits. Warnings are not here: the CLI writes them to stderr (they are in the JSON too).
+// skipped commits; or the one line of a rerun that found nothing left to measure. Warnings are not
+// here: the CLI writes them to stderr (they are in the JSON too).
 import { formatTable, joules, truncate } from "../util/table.js";
 import type { StudySummary } from "./summary.js";
 
@@ -16,6 +17,10 @@ export function everyStudyRunFailed(s: StudySummary): boolean {
 
 export function formatStudy(s: StudySummary): string {
   const lines: string[] = [];
+  if (s.session === null) {
+    const n = s.commits.length;
+    return `nothing left to measure: ${n} commit${n === 1 ? "" : "s"} complete (see \`emp report ${s.out}\`)\n`;
+  }
   if (s.estimated) lines.push("[ESTIMATED: no real energy sensor; see the warnings]");
   const failed = s.commits.reduce((n, c) => n + c.failed_runs, 0);
   if (failed > 0) {

@@ -6,11 +6,14 @@ import { join } from "node:path";
 import { UsageError } from "../errors.js";
 import { processAlive } from "../util/process.js";
 
+/** The lock's file in the directory it locks. */
+export const LOCK_FILE = "emp.lock";
+
 export class DirectoryLock {
   private constructor(private readonly path: string) {}
 
   static acquire(dir: string): DirectoryLock {
-    const path = join(dir, "emp.lock");
+    const path = join(dir, LOCK_FILE);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, "wx");

@@ -11,6 +11,8 @@ export interface PlanInput {
   commit: CommitInfo;
   /** Measured runs already in the ledger for this commit and config. */
   done: number;
+  /** Warmup runs already in the ledger for this commit and config: the next warmup's number. */
+  warmupsDone?: number;
 }
 
 export interface PlanOptions {
@@ -25,11 +27,15 @@ export interface PlanOptions {
 
 /** Every run still to do, in the order to run them; empty when each commit has `repeat` runs. */
 export function planRuns(commits: readonly PlanInput[], options: PlanOptions): RunSlot[] {
-  const next = commits.map((c) => ({ commit: c.commit, repetition: Math.min(c.done, options.repeat) }));
+  const next = commits.map((c) => ({
+    commit: c.commit,
+    repetition: Math.min(c.done, options.repeat),
+    warmup: c.warmupsDone ?? 0,
+  }));
   const slots: RunSlot[] = [];
   const visit = (entry: (typeof next)[number], count: number, cycle: number) => {
     for (let w = 0; w < options.warmup; w++)
-      slots.push({ commit: entry.commit, warmup: true, repetition: w, cycle });
+      slots.push({ commit: entry.commit, warmup: true, repetition: entry.warmup++, cycle });
     for (let k = 0; k < count; k++) {
       slots.push({ commit: entry.commit, warmup: false, repetition: entry.repetition++, cycle });
     }
@@ -47,6 +53,20 @@ export function planRuns(commits: readonly PlanInput[], options: PlanOptions): R
       visit(entry, Math.min(options.batchSize, options.repeat - entry.repetition), cycle);
   }
   return slots;
+}
+
+/**
+ * How progress lines, warnings, log files and history name a run: "warmup 3", "run 2". Warmups and
+ * measured runs are numbered apart, each from 1, per commit across sessions, so no two runs of a
+ * commit share a name (nor a log file).
+ */
+export function slotName(slot: Pick<RunSlot, "warmup" | "repetition">): string {
+  return `${slot.warmup ? "warmup" : "run"} ${slot.repetition + 1}`;
+}
+
+/** The log file of a run's output in its commit's log folder: warmup-3.log, run-2.log. */
+export function slotLogName(slot: Pick<RunSlot, "warmup" | "repetition">): string {
+  return `${slotName(slot).replace(" ", "-")}.log`;
 }
 
 /** Fisher–Yates in place. */

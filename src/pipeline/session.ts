@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { ResolvedStudy } from "../config/resolve.js";
 import { Mirror } from "../git/repository.js";
 import { Ledger } from "../ledger/ledger.js";
+import { manifestProcess } from "../ledger/liveness.js";
 import type { EnergyBackend } from "../measure/backend.js";
 import { type MeasuredRun, Meter, runEnergyJ, runMetrics } from "../measure/meter.js";
 import { prepareOutputDir } from "../measure/preflight.js";
@@ -19,8 +20,9 @@ import { addon, type PerfEventName } from "../native.js";
 import { writeJsonAtomic } from "../results/atomic.js";
 import { SamplesWriter } from "../results/samples-writer.js";
 import { loadCustomStage } from "./custom-stage.js";
+import { describeLeftovers, leftoverProcesses } from "./leftovers.js";
 import { DirectoryLock } from "./lock.js";
-import { planRuns } from "./plan.js";
+import { planRuns, slotName } from "./plan.js";
 import { buildPipeline, builtinStages, COMMITS_KEY, type Pipeline, type StageRegistry } from "./registry.js";
 import { writeStudyRuns } from "./runs-table.js";
 import {
@@ -33,7 +35,7 @@ import {
   type Stage,
   StageFailure,
 } from "./stage.js";
-import type { CommitSummary, StudySummary } from "./summary.js";
+import { type CommitSummary, type StudySummary, summarizeCommits } from "./summary.js";
 import type { StageGroup } from "./types.js";
 
 /** Calls at the edges of a session, its commits (their prepare) and its runs, for library users. */
@@ -116,14 +118,22 @@ class StudySession {
 
   async run(): Promise<StudySummary> {
     const { config } = this.study;
-    for (const id of this.ledger.markAbandoned())
-      this.log(`session ${id} had stopped without ending: marked interrupted`);
+    const dead = this.ledger.markAbandoned();
+    for (const { session, why } of dead) this.log(`session ${session.id} is dead: ${why}`);
+    // The probe ends what is left in the cgroups of dead emps here: only what survives it is named.
     const reports = addon.probe();
     const backend =
       this.options.backend ??
       chooseBackend({ sources: config.sources, sampleHz: config.sampleHz, tdpW: config.tdpW }, reports);
     const provenance = gatherProvenance(reports, backend, config.sources);
     this.warnings.push(...provenanceWarnings(provenance));
+    for (const { session, why } of dead) {
+      const left = leftoverProcesses(session);
+      if (left === undefined) continue;
+      const line = describeLeftovers(session.id, why, left);
+      this.log(`warning: ${line}`);
+      this.warnings.push(line);
+    }
     // Custom stages load before anything costly, so a malformed one costs no build time.
     const registry = this.options.registry ?? builtinStages();
     const taken = new Set(registry.names());
@@ -134,6 +144,21 @@ class StudySession {
       custom.push(stage);
     }
     const pipeline = buildPipeline(registry, custom as Parameters<typeof buildPipeline>[1]);
+
+    // The commits and what each still needs come before the session: a rerun with nothing left to
+    // measure records no session (and writes no file).
+    const mirror = await Mirror.open(config.repo, join(this.out, "repo.git"));
+    const commits = await mirror.resolve(config.commits, config.paths);
+    for (const commit of commits) {
+      this.ledger.upsertCommit(commit);
+      const done = this.ledger.runsDone(commit.sha, this.study.hash);
+      this.states.push({
+        commit,
+        remaining: Math.max(0, config.repeat - done),
+        warmupsDone: this.ledger.warmupsDone(commit.sha, this.study.hash),
+      });
+    }
+    if (this.states.every((s) => s.remaining === 0)) return this.nothingLeft(backend);
 
     this.ledger.startSession({
       id: this.sessionId,
@@ -171,13 +196,6 @@ class StudySession {
     };
     process.once("exit", onForcedExit);
     try {
-      const mirror = await Mirror.open(config.repo, join(this.out, "repo.git"));
-      const commits = await mirror.resolve(config.commits, config.paths);
-      for (const commit of commits) {
-        this.ledger.upsertCommit(commit);
-        const done = this.ledger.runsDone(commit.sha, this.study.hash);
-        this.states.push({ commit, remaining: Math.max(0, config.repeat - done) });
-      }
       context = this.sessionContext(mirror, meter);
       await this.hooks.sessionStart?.(context);
       await this.prepareAll(context, pipeline);
@@ -187,6 +205,7 @@ class StudySession {
           .map((s) => ({
             commit: s.commit,
             done: config.repeat - s.remaining,
+            warmupsDone: s.warmupsDone,
           })),
         {
           repeat: config.repeat,
@@ -406,8 +425,10 @@ class StudySession {
         } catch (error) {
           if (session.aborted) break;
           this.failedStages++;
+          // A shell step's log is not in its message: named here, once.
+          const log = error instanceof StageFailure && error.logPath ? ` (log: ${error.logPath})` : "";
           this.warnings.push(
-            `${slot.commit.short} run ${slot.repetition}: ${stage.name} failed: ${(error as Error).message}`,
+            `${slot.commit.short} ${slotName(slot)}: ${stage.name} failed: ${(error as Error).message}${log}`,
           );
         }
       }
@@ -452,9 +473,29 @@ class StudySession {
       warnings: result.warnings,
     });
     this.outcomes.push({ slot, id, result });
-    for (const w of result.warnings) this.warnings.push(`${slot.commit.short} run ${slot.repetition}: ${w}`);
+    for (const w of result.warnings) this.warnings.push(`${slot.commit.short} ${slotName(slot)}: ${w}`);
     writeStudyRuns(join(this.out, "runs.arrow"), this.ledger, this.study.hash, provenance, session.sessionId);
     return id;
+  }
+
+  /** The study's statistics as the ledger holds them, from a rerun that had nothing to measure. */
+  private nothingLeft(backend: EnergyBackend): StudySummary {
+    return {
+      out: this.out,
+      session: null,
+      config_hash: this.study.hash,
+      estimated: backend.estimated,
+      commits: summarizeCommits(
+        this.states.map((s) => s.commit),
+        this.ledger.runs({ configHash: this.study.hash }),
+      ),
+      skipped: [],
+      failed_runs: 0,
+      failed_stages: 0,
+      baseline_unknown: {},
+      warnings: [...this.warnings],
+      interrupted: false,
+    };
   }
 
   private summary(
@@ -466,6 +507,7 @@ class StudySession {
     const commits = (this.data.get(COMMITS_KEY) as CommitSummary[] | undefined) ?? [];
     return {
       out: this.out,
+      session: this.sessionId,
       config_hash: this.study.hash,
       estimated: backend.estimated,
       commits,
@@ -498,6 +540,8 @@ class StudySession {
       config_hash: this.study.hash,
       provenance,
       state,
+      // Which process wrote it: a "running" manifest whose process is gone was left by a killed emp.
+      process: manifestProcess(),
       ...(failure === undefined ? {} : { error: (failure as Error).message }),
     });
   }

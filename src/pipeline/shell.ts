@@ -20,7 +20,8 @@ export interface ShellOptions {
 /** After SIGTERM, how long a process group gets before SIGKILL. */
 const KILL_GRACE_MS = 2000;
 
-/** Runs `command`; resolves when it exits 0, throws StageFailure (naming the log) otherwise. */
+/** Runs `command`; resolves when it exits 0, throws StageFailure otherwise. The failure carries the
+ * log's path apart from its message, so that each place that shows both names the log once. */
 export async function runShell(command: string, options: ShellOptions): Promise<void> {
   const log = openSync(options.logPath, "a");
   try {
@@ -60,7 +61,7 @@ export async function runShell(command: string, options: ShellOptions): Promise<
     if (why !== undefined) throw new StageFailure(`${options.step} ${why}`, options.logPath);
     if (exit.code !== 0) {
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with ${exit.code}`;
-      throw new StageFailure(`${options.step} ${how} (log: ${options.logPath})`, options.logPath);
+      throw new StageFailure(`${options.step} ${how}`, options.logPath);
     }
   } finally {
     closeSync(log);

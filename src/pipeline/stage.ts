@@ -53,12 +53,14 @@ export interface CommitState {
   skipped?: string;
   /** Measured runs the study still wants for it. */
   remaining: number;
+  /** Warmup runs of it in the ledger before this session: the first warmup's number here. */
+  readonly warmupsDone: number;
 }
 
 export interface CommitContext extends SessionContext {
   readonly state: CommitState;
   readonly commit: CommitInfo;
-  /** This commit's log folder: prepare.log, run-N.log, warmup.log, post.log. */
+  /** This commit's log folder: prepare.log, run-N.log and warmup-N.log (one per run), post.log. */
   readonly logDir: string;
   /** The log of this commit's prepare stages (build and setup output), in logDir. */
   readonly logPath: string;
@@ -70,7 +72,7 @@ export interface CommitContext extends SessionContext {
 export interface RunSlot {
   commit: CommitInfo;
   warmup: boolean;
-  /** Measured runs: 0-based across sessions; warmups: 0-based within their visit. */
+  /** 0-based per commit across sessions, measured runs and warmups each counted apart (see slotName). */
   repetition: number;
   /** The pass over the commits this run belongs to (interleaved and shuffled orders). */
   cycle: number;

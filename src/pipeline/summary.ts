@@ -41,6 +41,8 @@ export interface SkippedCommit {
 
 export interface StudySummary {
   out: string;
+  /** The session that measured; null when nothing was left to measure (no session was recorded). */
+  session: string | null;
   config_hash: string;
   estimated: boolean;
   commits: CommitSummary[];

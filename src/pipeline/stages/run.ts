@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { SpawnError } from "../../errors.js";
 import { readTemperaturesC } from "../../sampling/temperature.js";
 import { sleep } from "../../util/sleep.js";
+import { slotLogName, slotName } from "../plan.js";
 import { runShell } from "../shell.js";
-import type { RunContext, Stage } from "../stage.js";
+import { type RunContext, type Stage, StageFailure } from "../stage.js";
 
 /** How often the temperature gate looks again. */
 const GATE_POLL_MS = 1000;
@@ -31,7 +32,7 @@ export function temperatureGateStage(): Stage<"run"> {
         if (celsius <= limit.maxC) return;
         if (Date.now() >= deadline || context.aborted) {
           context.warn(
-            `${context.commit.short} run ${context.slot.repetition}: started at ${celsius.toFixed(1)} °C (${hottest}) after waiting ${limit.maxWaitS} s for ${limit.maxC} °C`,
+            `${context.commit.short} ${slotName(context.slot)}: started at ${celsius.toFixed(1)} °C (${hottest}) after waiting ${limit.maxWaitS} s for ${limit.maxC} °C`,
           );
           return;
         }
@@ -69,10 +70,7 @@ export function measureStage(): Stage<"run"> {
       const [file, ...args] =
         typeof config.command === "string" ? ["sh", "-c", config.command] : config.command;
       if (file === undefined) throw new Error("the study's command is empty");
-      const log = join(
-        context.logDir,
-        context.slot.warmup ? "warmup.log" : `run-${context.slot.repetition}.log`,
-      );
+      const log = join(context.logDir, slotLogName(context.slot));
       let result: Awaited<ReturnType<typeof context.meter.measure>>;
       try {
         result = await context.meter.measure(
@@ -85,6 +83,12 @@ export function measureStage(): Stage<"run"> {
             stderr: log,
             timeoutS: config.timeoutS,
             waitDescendants: config.waitDescendants,
+            // Where `emp resume` looks for what this run left running, should emp be killed.
+            onStarted: ({ pid, containment }) =>
+              context.ledger.runStarted(context.sessionId, {
+                group: pid,
+                cgroup: containment.kind === "cgroup" ? (containment.path ?? null) : null,
+              }),
           },
           context.slot.warmup,
           context.baselineW,
@@ -92,8 +96,10 @@ export function measureStage(): Stage<"run"> {
       } catch (error) {
         if (!(error instanceof SpawnError)) throw error;
         // The command does not exist at this commit: every other run of it would fail the same way.
-        context.skip(`its command cannot be started: ${error.message}`);
-        return;
+        // The stage fails too, so that the session and its history count the failure.
+        const reason = `its command cannot be started: ${error.message}`;
+        context.skip(reason);
+        throw new StageFailure(reason);
       }
       if (result === undefined) return; // interrupted: a run cut short is not kept
       context.result = result;

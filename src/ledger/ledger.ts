@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { EmpError, UsageError } from "../errors.js";
 import type { CommitInfo, StageGroup } from "../pipeline/types.js";
+import { toWriteError, writeFailureCode } from "../results/write-error.js";
 import { processAlive } from "../util/process.js";
 import { checkCurrent, LEDGER_FILE, migrate } from "./schema.js";
 
@@ -686,6 +687,8 @@ export class Ledger {
 function writeError(error: unknown, what: string, path: string): unknown {
   const code = sqliteCode(error);
   if (code === undefined) return error;
+  // A full or failing disk is said as every other write of results says it, naming the disk.
+  if (writeFailureCode(error) !== undefined) return toWriteError(error, path);
   const message = `ledger: cannot ${what}`;
   switch (code) {
     case "SQLITE_CONSTRAINT_FOREIGNKEY":

@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { formatSummary } from "../measure/format.js";
-import { prepareOutputDir, resolveCommand } from "../measure/preflight.js";
+import { claimOutputDir, prepareOutputDir, resolveCommand } from "../measure/preflight.js";
 import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
 import { SessionRecorder } from "../measure/recorder.js";
 import {
@@ -41,12 +41,15 @@ const optionsSchema = z.object({
   out: z.string().optional(),
   label: z.string().optional(),
   waitDescendants: z.boolean().default(false),
+  force: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
 export interface MeasureCliOptions extends MeasureOptions {
   json: boolean;
   outDir: string;
+  /** Replace an earlier emp measure session in outDir (otherwise exit 2). */
+  force: boolean;
 }
 
 function timestamp(): string {
@@ -76,6 +79,7 @@ export function parseMeasureOptions(command: string[], raw: unknown): MeasureCli
     waitDescendants: o.waitDescendants,
     json: o.json,
     outDir: o.out ?? `emp-results/${timestamp()}`,
+    force: o.force,
   };
 }
 
@@ -102,6 +106,20 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
   const reports = addon.probe();
   const backend = chooseBackend(options, reports);
   const out = prepareOutputDir(options.outDir);
+  const lock = claimOutputDir(out, options.force, (line) => process.stderr.write(`emp: ${line}\n`));
+  try {
+    return await measureInto(out, options, reports, backend);
+  } finally {
+    lock.release();
+  }
+}
+
+async function measureInto(
+  out: string,
+  options: MeasureCliOptions,
+  reports: ReturnType<typeof addon.probe>,
+  backend: ReturnType<typeof chooseBackend>,
+): Promise<MeasureSummary> {
   const provenance = gatherProvenance(reports, backend, options.sources);
   const recorder = new SessionRecorder(out, provenance);
   recorder.open(
@@ -109,7 +127,7 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
     backend.domains.map((d) => d.domain),
     options.counters ?? [],
   );
-  const { json: _json, outDir: _outDir, ...config } = options;
+  const { json: _json, outDir: _outDir, force: _force, ...config } = options;
   recorder.manifest({ config, provenance, state: "running" });
 
   const interrupts = new Interrupts();
@@ -176,6 +194,7 @@ export function measureCommand(): Command {
     .option("--counters <list>", `perf counters per run (default ${MEASURE_DEFAULTS.counters.join(",")})`)
     .option("--out <dir>", "results directory (default emp-results/<timestamp>)")
     .option("--label <text>", "a label for this measurement, kept in the results")
+    .option("--force", "replace the emp measure session already in --out (default: refuse, exit 2)")
     .option(
       "--wait-descendants",
       "a run lasts until every process the command started has ended (default: until the command exits; the rest are ended)",

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { ResolvedStudy } from "../config/resolve.js";
+import { UsageError } from "../errors.js";
 import { Mirror } from "../git/repository.js";
 import { Ledger } from "../ledger/ledger.js";
 import type { EnergyBackend } from "../measure/backend.js";
@@ -17,9 +18,10 @@ import type { Provenance } from "../measure/recorder.js";
 import { chooseBackend, MEASURE_DEFAULTS } from "../measure/session.js";
 import { addon, type PerfEventName } from "../native.js";
 import { writeJsonAtomic } from "../results/atomic.js";
+import { DirectoryLock } from "../results/lock.js";
 import { SamplesWriter } from "../results/samples-writer.js";
+import { heldSession } from "../results/session-files.js";
 import { loadCustomStage } from "./custom-stage.js";
-import { DirectoryLock } from "./lock.js";
 import { planRuns } from "./plan.js";
 import { buildPipeline, builtinStages, COMMITS_KEY, type Pipeline, type StageRegistry } from "./registry.js";
 import { writeStudyRuns } from "./runs-table.js";
@@ -76,11 +78,21 @@ export async function runStudy(study: ResolvedStudy, options: StudyOptions = {})
   const { config } = study;
   const out = prepareOutputDir(config.out);
   const lock = DirectoryLock.acquire(out);
-  const ledger = Ledger.open(out);
   try {
-    return await new StudySession(study, out, ledger, options).run();
+    const held = heldSession(out);
+    if (held?.kind === "measure") {
+      throw new UsageError(
+        `${out} holds an emp measure session (${held.files.join(", ")}); a study there would replace its runs.arrow`,
+        { suggestion: "give the study a folder of its own (--out, or `out` in the config)", path: out },
+      );
+    }
+    const ledger = Ledger.open(out);
+    try {
+      return await new StudySession(study, out, ledger, options).run();
+    } finally {
+      ledger.close();
+    }
   } finally {
-    ledger.close();
     lock.release();
   }
 }

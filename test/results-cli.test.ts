@@ -1,5 +1,5 @@
-// Results folders as a user meets them: an earlier session is never replaced unasked, and two emps
-// never write one folder at once.
+// Results folders as a user meets them: an earlier session is never replaced unasked, two emps
+// never write one folder at once, and summary.json stays bounded over any number of runs.
 import { execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
@@ -195,3 +195,30 @@ function gitRepo(name: string, holdS: number): string {
   git("commit", "-q", "-m", "bench");
   return repo;
 }
+
+describe("summary.json over many runs", () => {
+  it("keeps the details of the first and last 50 runs, says how many it leaves out, and runs.arrow has every run", () => {
+    const out = join(scratch, "many-runs");
+    // Each run leaves a background sleep, which emp ends with a warning on that run.
+    const result = runEmp([...measureArgs(out, 120, "--json").slice(0, -2), "--", "sh", "-c", "sleep 5 &"]);
+    expect(result.status, result.stderr).toBe(0);
+    const printed = JSON.parse(result.stdout);
+    expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8"))).toEqual(printed);
+    expect(printed.runs_total).toBe(120);
+    expect(printed.runs_omitted).toBe(20);
+    expect(printed.runs.map((r: { index: number }) => r.index)).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => i),
+      ...Array.from({ length: 50 }, (_, i) => 70 + i),
+    ]);
+    const runWarnings = (printed.warnings as string[]).filter((w) => /^run \d+: /.test(w));
+    const warned = new Set(runWarnings.map((w) => Number(/^run (\d+)/.exec(w)?.[1])));
+    expect([...warned].sort((a, b) => a - b)).toEqual(printed.runs.map((r: { index: number }) => r.index));
+    expect(printed.warnings).toContain(
+      "20 runs in the middle of the session are left out of this summary, with 20 warnings of theirs: runs.arrow holds every run and its warnings",
+    );
+    const runs = readTable(join(out, "runs.arrow"));
+    expect(runs.numRows).toBe(120);
+    const warnings = runs.getChild("warnings");
+    for (let i = 0; i < 120; i++) expect([...(warnings?.get(i) ?? [])].join()).toMatch(/descendant process/);
+  });
+});

@@ -15,6 +15,7 @@ import {
   type ProgressEvent,
 } from "../measure/session.js";
 import type { MeasureSummary } from "../measure/summary.js";
+import { boundedSummary } from "../measure/summary-bounds.js";
 import { addon, PERF_EVENTS, type PerfEventName } from "../native.js";
 import { Interrupts } from "./interrupt.js";
 import { listOption, numberOption, parseOptions, whole } from "./options.js";
@@ -153,7 +154,9 @@ async function measureInto(
     });
     const state = summary.interrupted ? "interrupted" : "complete";
     recorder.manifest({ config, provenance, state });
-    process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+    process.stdout.write(
+      options.json ? `${JSON.stringify(boundedSummary(summary), null, 2)}\n` : formatSummary(summary),
+    );
     if (summary.interrupted) process.exitCode = interrupts.exitCode ?? 130;
     else if (
       summary.runs.some((r) => r.exit_code !== 0) ||

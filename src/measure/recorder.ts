@@ -1,5 +1,5 @@
 // The session directory of a measurement: samples.arrow (every tick, committed after the baseline
-// and after each run), runs.arrow (rewritten after each run), manifest.json and summary.json.
+// and after each run), runs.arrow (a row appended after each run), manifest.json and summary.json.
 // A crash or Ctrl-C loses at most the run in progress.
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { type Phase, SamplesWriter } from "../results/samples-writer.js";
 import type { TickBatch } from "../sampling/sampler.js";
 import { TREE_CPU_METRIC } from "./meter.js";
 import type { MeasureSummary } from "./summary.js";
+import { boundedSummary } from "./summary-bounds.js";
 
 export interface Provenance {
   emp_version: string;
@@ -66,11 +67,16 @@ export class SessionRecorder {
     writeJsonAtomic(join(this.dir, "manifest.json"), value);
   }
 
+  /** summary.json, with its per-run details bounded (summary-bounds.ts). */
   summary(summary: MeasureSummary): void {
-    writeJsonAtomic(join(this.dir, "summary.json"), summary);
+    writeJsonAtomic(join(this.dir, "summary.json"), boundedSummary(summary));
   }
 
   close(): void {
-    this.samples?.close();
+    try {
+      this.samples?.close();
+    } finally {
+      this.runs?.close();
+    }
   }
 }

@@ -9,22 +9,24 @@ import { join } from "node:path";
 import type { ResolvedStudy } from "../config/resolve.js";
 import { UsageError } from "../errors.js";
 import { Mirror } from "../git/repository.js";
-import { Ledger } from "../ledger/ledger.js";
+import { Ledger, type LedgerRun } from "../ledger/ledger.js";
 import type { EnergyBackend } from "../measure/backend.js";
 import { type MeasuredRun, Meter, runEnergyJ, runMetrics } from "../measure/meter.js";
 import { prepareOutputDir } from "../measure/preflight.js";
 import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
 import type { Provenance } from "../measure/recorder.js";
 import { chooseBackend, MEASURE_DEFAULTS } from "../measure/session.js";
+import { SUMMARY_RUNS_KEPT } from "../measure/summary-bounds.js";
 import { addon, type PerfEventName } from "../native.js";
 import { writeJsonAtomic } from "../results/atomic.js";
 import { DirectoryLock } from "../results/lock.js";
 import { SamplesWriter } from "../results/samples-writer.js";
 import { heldSession } from "../results/session-files.js";
+import { HeadTail } from "../util/head-tail.js";
 import { loadCustomStage } from "./custom-stage.js";
 import { planRuns } from "./plan.js";
 import { buildPipeline, builtinStages, COMMITS_KEY, type Pipeline, type StageRegistry } from "./registry.js";
-import { writeStudyRuns } from "./runs-table.js";
+import { StudyRunsTable } from "./runs-table.js";
 import {
   type CommitContext,
   type CommitState,
@@ -108,6 +110,9 @@ class StudySession {
   private readonly log: (line: string) => void;
   private stopReason: string | undefined;
   private failedStages = 0;
+  /** Warnings about single runs, kept for the first and last runs only (summary-bounds.ts). */
+  private readonly runWarnings = new HeadTail<string[]>(SUMMARY_RUNS_KEPT);
+  private runsTable?: StudyRunsTable;
 
   constructor(
     private readonly study: ResolvedStudy,
@@ -157,6 +162,15 @@ class StudySession {
       host: provenance.host,
     });
     this.manifest(provenance, "running");
+    // Built from the ledger once; each run of this session is appended to it.
+    this.runsTable = new StudyRunsTable(
+      join(this.out, "runs.arrow"),
+      this.ledger,
+      this.study.hash,
+      provenance,
+      this.sessionId,
+      backend.domains.map((d) => d.domain),
+    );
     mkdirSync(join(this.out, "samples"), { recursive: true });
     const samples = new SamplesWriter(
       join(this.out, "samples", `${this.sessionId}.arrow`),
@@ -175,6 +189,7 @@ class StudySession {
     const onForcedExit = () => {
       try {
         samples.close();
+        this.runsTable?.close();
         this.ledger.endSession(this.sessionId, "interrupted", "stopped at once by a second signal");
         this.manifest(provenance, "interrupted");
       } catch (error) {
@@ -216,7 +231,7 @@ class StudySession {
           await this.execute(stage, context, {});
           if (context.aborted) break;
         }
-        await this.runAll(context, pipeline, slots, provenance);
+        await this.runAll(context, pipeline, slots);
       }
       for (const stage of pipeline.post) {
         try {
@@ -233,7 +248,11 @@ class StudySession {
     } finally {
       process.off("exit", onForcedExit);
       meter.stop();
-      samples.close();
+      try {
+        samples.close();
+      } finally {
+        this.runsTable?.close();
+      }
     }
     const summary = this.summary(backend, meter, state === "interrupted", context);
     writeJsonAtomic(join(this.out, "summary.json"), summary);
@@ -381,12 +400,7 @@ class StudySession {
     return false;
   }
 
-  private async runAll(
-    session: SessionContext,
-    pipeline: Pipeline,
-    slots: RunSlot[],
-    provenance: Provenance,
-  ): Promise<void> {
+  private async runAll(session: SessionContext, pipeline: Pipeline, slots: RunSlot[]): Promise<void> {
     const byCommit = new Map(this.states.map((s) => [s.commit.sha, s]));
     const startedMs = Date.now();
     let done = 0;
@@ -408,7 +422,7 @@ class StudySession {
           return session.baselineW;
         },
         slot,
-        record: (result) => this.record(session, slot, result, provenance),
+        record: (result) => this.record(slot, result),
       };
       await this.hooks.runStart?.(context);
       for (const stage of pipeline.run) {
@@ -418,9 +432,9 @@ class StudySession {
         } catch (error) {
           if (session.aborted) break;
           this.failedStages++;
-          this.warnings.push(
+          this.runWarnings.push([
             `${slot.commit.short} run ${slot.repetition}: ${stage.name} failed: ${(error as Error).message}`,
-          );
+          ]);
         }
       }
       await this.hooks.runEnd?.(context);
@@ -441,13 +455,8 @@ class StudySession {
   }
 
   /** Keeps a measured run: the ledger first (the durable record), then runs.arrow from it. */
-  private record(
-    session: SessionContext,
-    slot: RunSlot,
-    result: MeasuredRun,
-    provenance: Provenance,
-  ): number {
-    const id = this.ledger.addRun({
+  private record(slot: RunSlot, result: MeasuredRun): number {
+    const run: LedgerRun = {
       sessionId: this.sessionId,
       commit: slot.commit.sha,
       configHash: this.study.hash,
@@ -462,10 +471,12 @@ class StudySession {
       energy: runEnergyJ(result),
       metrics: runMetrics(result),
       warnings: result.warnings,
-    });
+    };
+    const id = this.ledger.addRun(run);
     this.outcomes.push({ slot, id, result });
-    for (const w of result.warnings) this.warnings.push(`${slot.commit.short} run ${slot.repetition}: ${w}`);
-    writeStudyRuns(join(this.out, "runs.arrow"), this.ledger, this.study.hash, provenance, session.sessionId);
+    if (result.warnings.length > 0)
+      this.runWarnings.push(result.warnings.map((w) => `${slot.commit.short} run ${slot.repetition}: ${w}`));
+    this.runsTable?.append({ ...run, id });
     return id;
   }
 
@@ -494,6 +505,12 @@ class StudySession {
       // A backend warning that a run already carries is listed once, as that run's.
       warnings: [
         ...this.warnings,
+        ...this.runWarnings.items().flat(),
+        ...(this.runWarnings.omitted > 0
+          ? [
+              `warnings of ${this.runWarnings.omitted} more runs are left out of this summary: runs.arrow (column warnings) and the ledger hold every run's`,
+            ]
+          : []),
         ...meter.warnings,
         ...backend.warnings().filter((w) => !this.outcomes.some((o) => o.result.warnings.includes(w))),
       ],

@@ -26,13 +26,10 @@ import {
   Int8,
   Int32,
   Int64,
-  Message,
   makeData,
   RecordBatch,
-  RecordBatchFileWriter,
   Schema,
   Struct,
-  type TypeMap,
   Uint8,
   Uint16,
   Uint32,
@@ -40,10 +37,10 @@ import {
   Utf8,
   vectorFromArray,
 } from "apache-arrow";
-import type { ArrayBufferViewInput } from "apache-arrow/util/buffer";
 import type { SamplerChannelInfo } from "../native.js";
 import type { TickBatch } from "../sampling/sampler.js";
 import { fsyncDir, writeAllSync } from "./atomic.js";
+import { BlockWriter, writeChunks } from "./ipc-file.js";
 
 export type Phase = "baseline" | "warmup" | "run" | "cooldown" | "post-baseline";
 
@@ -118,62 +115,6 @@ export function samplesSchema(channels: readonly SamplerChannelInfo[], provenanc
       ["emp.provenance", JSON.stringify(provenance ?? null)],
     ]),
   );
-}
-
-/**
- * An Arrow file writer whose bytes are collected synchronously instead of going to its async
- * queue, and whose footer can be written without closing it.
- */
-class BlockWriter extends RecordBatchFileWriter<TypeMap> {
-  private chunks: Uint8Array[] = [];
-  private chunkBytes = 0;
-
-  protected override _write(chunk: ArrayBufferViewInput): this {
-    if (!this._started || !ArrayBuffer.isView(chunk) || chunk.byteLength === 0) return this;
-    this.chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    this.chunkBytes += chunk.byteLength;
-    this._position += chunk.byteLength;
-    return this;
-  }
-
-  /**
-   * Magic, then the schema message the Arrow spec puts at the head of the embedded stream (the
-   * JS file writer leaves it out), so the file up to its footer is also a readable stream.
-   */
-  start(schema: Schema): void {
-    this.reset(undefined, schema);
-    this._writeMessage(Message.from(schema));
-  }
-
-  /** Offset in the file of the next byte written. */
-  get position(): number {
-    return this._position;
-  }
-
-  set position(offset: number) {
-    this._position = offset;
-  }
-
-  /** Appends EOS, footer, footer length and magic for the blocks written so far. */
-  writeFooter(schema: Schema): void {
-    this._writeFooter(schema);
-  }
-
-  take(): { chunks: Uint8Array[]; bytes: number } {
-    const out = { chunks: this.chunks, bytes: this.chunkBytes };
-    this.chunks = [];
-    this.chunkBytes = 0;
-    return out;
-  }
-}
-
-function writeChunks(fd: number, chunks: readonly Uint8Array[], position: number): number {
-  let at = position;
-  for (const chunk of chunks) {
-    writeAllSync(fd, chunk, at);
-    at += chunk.byteLength;
-  }
-  return at - position;
 }
 
 const COPY_CHUNK_BYTES = 1 << 20;

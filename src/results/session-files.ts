@@ -3,14 +3,16 @@
 // study (ledger.sqlite, with its runs.arrow, samples/, worktrees and logs).
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { journalPathOf } from "./tail-journal.js";
 
 /** Any of these in a folder means it holds a session. */
 const SESSION_MARKERS = ["manifest.json", "samples.arrow", "runs.arrow", "ledger.sqlite"];
 
 /** An emp measure session's files, each journal before its file. */
 const MEASURE_FILES = [
+  journalPathOf("runs.arrow"),
   "runs.arrow",
-  ".samples.arrow.journal",
+  journalPathOf("samples.arrow"),
   "samples.arrow",
   "summary.json",
   "manifest.json",

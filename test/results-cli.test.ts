@@ -1,6 +1,8 @@
 // Results folders as a user meets them: an earlier session is never replaced unasked, two emps
-// never write one folder at once, and summary.json stays bounded over any number of runs.
-import { execFileSync, spawn } from "node:child_process";
+// never write one folder at once, a full disk (or a file size limit) fails the session with one
+// message and leaves every file complete up to the last run, a torn file is repaired by the next
+// emp that reads it, a damaged one is named, and summary.json stays bounded.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -8,17 +10,21 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
+  truncateSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Table, tableFromIPC } from "apache-arrow";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { Ledger } from "../src/ledger/ledger.js";
 import { EnergyWriter, powercapZone } from "./fixtures/energy.js";
+import { writeResults } from "./fixtures/study.js";
 import { FixtureTree, writeCpuTopology } from "./fixtures/tree.js";
 import { runEmp } from "./helpers/emp-cli.js";
+import { requireSmallDisk, type SmallDisk, smallDiskUnavailable } from "./helpers/tmpfs.js";
 
 const main = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 let scratch: string;
@@ -43,7 +49,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-const _fixtureEnv = () => ({ EMP_SYSFS_ROOT: tree.root });
+const fixtureEnv = () => ({ EMP_SYSFS_ROOT: tree.root });
 
 /** A quick measurement on the labelled estimate: `runs` runs of `true`. */
 function measureArgs(out: string, runs: number, ...extra: string[]): string[] {
@@ -195,6 +201,239 @@ function gitRepo(name: string, holdS: number): string {
   git("commit", "-q", "-m", "bench");
   return repo;
 }
+
+/**
+ * Checks what a failed write must leave: the manifest `failed` with the message, no journal or
+ * reserve left, samples.arrow complete (it loads) with the samples of every run runs.arrow holds.
+ */
+function expectCompleteUpToLastRun(out: string, message: RegExp): void {
+  const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+  expect(manifest.state).toBe("failed");
+  expect(manifest.error).toMatch(message);
+  expect(readdirSync(out).filter((name) => name.startsWith("."))).toEqual([]);
+  const runs = readTable(join(out, "runs.arrow"));
+  expect(runs.numRows).toBeGreaterThan(0);
+  const samples = readTable(join(out, "samples.arrow"));
+  const sampledRuns = new Set<number>();
+  const column = samples.getChild("run");
+  for (let i = 0; i < samples.numRows; i++) {
+    const run = column?.get(i) as number | null;
+    if (run !== null) sampledRuns.add(run);
+  }
+  const recordedRuns = [...(runs.getChild("run") ?? [])] as number[];
+  for (const run of recordedRuns) expect(sampledRuns.has(run), `samples of run ${run}`).toBe(true);
+  // At most the run in progress when the write failed has samples but no row.
+  expect(sampledRuns.size - recordedRuns.length).toBeGreaterThanOrEqual(0);
+  expect(sampledRuns.size - recordedRuns.length).toBeLessThanOrEqual(1);
+}
+
+/** emp measure at 10 kHz on the fixture: samples.arrow grows by ~0.3 MB a second. */
+function fastMeasureArgs(out: string): string[] {
+  return [
+    "measure",
+    "--sample-hz",
+    "10000",
+    "--baseline",
+    "0.3",
+    "--warmup",
+    "0",
+    "--repeat",
+    "200",
+    "--out",
+    out,
+    "--",
+    "sleep",
+    "0.1",
+  ];
+}
+
+describe("emp measure where its results cannot be written", () => {
+  it("a file size limit (EFBIG): one message naming the file and the fix, exit 1, every finished run kept", () => {
+    const out = join(scratch, "size-limited");
+    // SIGXFSZ ignored (inherited through exec) turns a write past `ulimit -f` into EFBIG; dash counts 512-byte blocks.
+    const command = `trap '' XFSZ; ulimit -f 2048; exec "${process.execPath}" "${main}" ${fastMeasureArgs(out)
+      .map((a) => `'${a}'`)
+      .join(" ")}`;
+    const result = runShell(command, fixtureEnv());
+    expect(result.status, result.stderr).toBe(1);
+    expectOneMessage(
+      result.stderr,
+      new RegExp(
+        `^emp: cannot write ${out}/samples\\.arrow: the file grew past the largest file allowed on .* \\(EFBIG\\)$`,
+      ),
+      /raise the file size limit \(ulimit -f\), or write the results to a folder on another disk \(--out DIR\)/,
+    );
+    expect(result.stdout).toBe("");
+    expectCompleteUpToLastRun(out, /EFBIG/);
+  });
+
+  const noDisk = smallDiskUnavailable();
+  if (noDisk) console.log(`skipping the full-disk CLI tests: ${noDisk}`);
+  let disk: SmallDisk | undefined;
+  // Mounted by the first test that runs (a filtered run skips hooks and tests alike).
+  const mounted = () => {
+    disk ??= requireSmallDisk(2 * 1024 * 1024);
+    return disk.path;
+  };
+  afterAll(() => disk?.remove());
+
+  it.skipIf(noDisk !== "")(
+    "a full disk (a 2 MiB tmpfs, ENOSPC): one message naming the disk, exit 1, files complete",
+    () => {
+      const mount = mounted();
+      const out = join(mount, "measured");
+      const result = runEmp(fastMeasureArgs(out), fixtureEnv());
+      expect(result.status, result.stderr).toBe(1);
+      expectOneMessage(
+        result.stderr,
+        new RegExp(
+          `^emp: cannot write ${out}/(samples|runs)\\.arrow: no space left on ${mount} \\(tmpfs, .* free of 2\\.0 MiB\\) \\(ENOSPC\\)$`,
+        ),
+        new RegExp(
+          `^ {2}fix: free space on ${mount}, or write the results to a folder on another disk \\(--out DIR\\)$`,
+        ),
+      );
+      expectCompleteUpToLastRun(out, /no space left/);
+      rmSync(out, { recursive: true, force: true });
+    },
+  );
+
+  it.skipIf(noDisk !== "")("emp run on a full disk says the same, and records the session failed", () => {
+    const mount = mounted();
+    const out = join(mount, "study");
+    const config = join(scratch, "full-disk.yaml");
+    const repo = gitRepo("full-disk-repo", 0.1);
+    writeFileSync(
+      config,
+      [
+        `repo: ${repo}`,
+        "commits: HEAD",
+        'command: "sh bench.sh"',
+        "repeat: 300",
+        "warmup: 0",
+        "baseline: 0.3",
+        "sample_hz: 10000",
+        `env: { EMP_FLAG: "${flag}" }`,
+        `out: ${out}`,
+      ].join("\n"),
+    );
+    const result = runEmp(["run", config], fixtureEnv());
+    expect(result.status, result.stderr).toBe(1);
+    expectOneMessage(
+      result.stderr,
+      new RegExp(`^emp: cannot write ${out}/\\S+: no space left on ${mount} \\(tmpfs, .*\\) \\(ENOSPC\\)$`),
+      new RegExp(`^ {2}fix: free space on ${mount}, or write the results to a folder on another disk`),
+    );
+    expect(result.stderr).not.toMatch(/offsets out of step|unexpected error/);
+    expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).state).toBe("failed");
+    const ledger = Ledger.open(out, { readOnly: true });
+    try {
+      const [session] = ledger.sessions();
+      expect(session?.state).toBe("failed");
+      expect(session?.error).toMatch(/no space left/);
+      // runs.arrow holds every run the ledger kept, and the session's samples file loads.
+      expect(readTable(join(out, "runs.arrow")).numRows).toBe(ledger.runs().length);
+      expect(readTable(join(out, "samples", `${session?.id}.arrow`)).numRows).toBeGreaterThan(0);
+    } finally {
+      ledger.close();
+    }
+  });
+});
+
+/** `sh -c command` with `env` added, as runEmp runs emp. */
+function runShell(command: string, env: Record<string, string>) {
+  const result = spawnSync("sh", ["-c", command], {
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("torn and damaged files", () => {
+  /** An emp measure session of three runs (fixture samples), as written. */
+  function session(name: string): string {
+    const dir = join(scratch, name);
+    writeResults(
+      dir,
+      [{ id: name, runs: [1, 2, 3].map((j) => ({ label: name, netJ: { "package-0": j } })) }],
+      "session",
+    );
+    return dir;
+  }
+
+  it("emp plot and emp report repair a samples.arrow a crash left without its footer, and say so", () => {
+    const dir = session("torn-samples");
+    const samples = join(dir, "samples.arrow");
+    const rows = readTable(samples).numRows;
+    truncateSync(samples, statSync(samples).size - 40);
+    // Footerless: what a file reader (polars, pyarrow's open_file) needs is gone.
+    const ending = () => readFileSync(samples).subarray(-6).toString("latin1");
+    expect(ending()).not.toBe("ARROW1");
+    const file = join(scratch, "torn-samples.svg");
+    const result = runEmp(["plot", dir, "-o", file, "--kind", "trace"]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      new RegExp(`^emp: ${samples}: repaired after a crash or a failed write \\(\\d+ record batches`, "m"),
+    );
+    expect(ending()).toBe("ARROW1");
+    expect(readTable(samples).numRows).toBe(rows);
+    expect(readFileSync(file, "utf8")).toMatch(/role-mark trace0_power_marks/);
+    // Repaired once: the next reader finds nothing to do.
+    const report = runEmp(["report", dir]);
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stderr).toBe("");
+  });
+
+  it("a runs.arrow cut short is reported damaged, with the fix, by emp report and emp plot", () => {
+    const dir = session("cut-runs");
+    const runs = join(dir, "runs.arrow");
+    truncateSync(runs, Math.floor(statSync(runs).size / 2));
+    for (const args of [
+      ["report", dir],
+      ["plot", dir, "-o", join(scratch, "cut-runs.svg")],
+    ]) {
+      const result = runEmp(args);
+      expect(result.status).toBe(1);
+      expectOneMessage(
+        result.stderr,
+        new RegExp(
+          `^emp: ${runs} is damaged: it ends without its Arrow footer \\(\\d+ bytes\\): it was cut short`,
+        ),
+        /measure again \(--force replaces the session\)/,
+      );
+      expect(result.stderr).not.toMatch(/Cannot read properties/);
+    }
+    writeFileSync(runs, "not arrow at all");
+    const result = runEmp(["report", dir]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /is damaged: it is not an Arrow file \(16 bytes, no Arrow magic at its start\)/,
+    );
+  });
+
+  const noReadOnlyDisk = smallDiskUnavailable();
+  if (noReadOnlyDisk) console.log(`skipping the read-only plot target test: ${noReadOnlyDisk}`);
+
+  it.skipIf(noReadOnlyDisk !== "")(
+    "emp plot -o on a read-only disk: the path, the disk and the fix, exit 1",
+    () => {
+      const dir = session("plot-read-only");
+      const readOnly = requireSmallDisk(64 * 1024, "ro");
+      onTestFinished(() => readOnly.remove());
+      const mount = readOnly.path;
+      const result = runEmp(["plot", dir, "-o", join(mount, "plot.svg"), "--kind", "history"]);
+      expect(result.status).toBe(1);
+      expectOneMessage(
+        result.stderr,
+        new RegExp(
+          `^emp: cannot write ${mount}/plot\\.svg: ${mount} \\(tmpfs.*\\) is mounted read-only \\(EROFS\\)$`,
+        ),
+        new RegExp(`^ {2}fix: remount ${mount} read-write, or write the plot elsewhere \\(-o FILE\\)$`),
+      );
+    },
+  );
+});
 
 describe("summary.json over many runs", () => {
   it("keeps the details of the first and last 50 runs, says how many it leaves out, and runs.arrow has every run", () => {

@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { RecordBatchFileReader, type Table, Type, tableFromIPC } from "apache-arrow";
 import { Footer } from "apache-arrow/ipc/metadata/file";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { WriteError } from "../src/errors.js";
 import type { DrainResult, SamplerChannelInfo } from "../src/native.js";
 import { writeAllSync, writeJsonAtomic } from "../src/results/atomic.js";
 import { recoverSamples } from "../src/results/recover.js";
@@ -29,6 +30,7 @@ import { Sampler, TickBatch } from "../src/sampling/sampler.js";
 import { sleep } from "./fixtures/counters.js";
 import { EnergyWriter, powercapZone } from "./fixtures/energy.js";
 import { FixtureTree, withRoots, writeCpuTopology } from "./fixtures/tree.js";
+import { requireSmallDisk, type SmallDisk, smallDiskUnavailable } from "./helpers/tmpfs.js";
 
 let dir: string;
 beforeEach(() => {
@@ -607,6 +609,77 @@ function lastBatchOffset(bytes: Buffer): number {
   if (last === null) throw new Error("no record batch in the footer");
   return last.offset;
 }
+
+const noSmallDisk = smallDiskUnavailable();
+if (noSmallDisk) console.log(`skipping the full-disk writer tests: ${noSmallDisk}`);
+
+describe.skipIf(noSmallDisk !== "")("writers on a full disk (a 64 KiB tmpfs)", () => {
+  let disk: SmallDisk;
+  beforeEach(() => {
+    disk = requireSmallDisk(64 * 1024);
+  });
+  afterEach(() => disk.remove());
+
+  it("RunsWriter: the append that finds no space throws a WriteError and leaves every run before it", () => {
+    const path = join(disk.path, "runs.arrow");
+    const writer = new RunsWriter(path, { session: "s", domains: ["package-0"], provenance });
+    let appended = 0;
+    let failure: unknown;
+    // Long warnings fill the disk in a few dozen runs.
+    const long = (i: number) => ({ ...run(i), warnings: ["x".repeat(900 + i)] });
+    for (let i = 0; i < 1000 && failure === undefined; i++) {
+      try {
+        writer.append(long(i));
+        appended++;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    expect(failure).toBeInstanceOf(WriteError);
+    expect((failure as WriteError).reason).toBe("ENOSPC");
+    expect((failure as WriteError).message).toContain(
+      `cannot write ${path}: no space left on ${disk.path} (tmpfs`,
+    );
+    expect((failure as WriteError).suggestion).toMatch(
+      /^free space on .*, or write the results to a folder on another disk \(--out DIR\)$/,
+    );
+    expect(appended).toBeGreaterThan(10);
+    const table = readFile(path);
+    expect(column<number>(table, "index")).toEqual(Array.from({ length: appended }, (_, i) => i));
+    expect(column<string[]>(table, "warnings").map((w) => [...w][0])).toEqual(
+      Array.from({ length: appended }, (_, i) => long(i).warnings[0]),
+    );
+    expect(statSync(join(disk.path, ".runs.arrow.journal")).size).toBe(0);
+    writer.close();
+  });
+
+  it("SamplesWriter: the commit that finds no space throws a WriteError; the file holds every committed run", () => {
+    const path = join(disk.path, "samples.arrow");
+    const writer = new SamplesWriter(path, CHANNELS, provenance);
+    let failure: unknown;
+    let committedRuns = 0;
+    for (let i = 0; i < 1000 && failure === undefined; i++) {
+      try {
+        writer.append(syntheticBatch(i * 100, 100), "run", i);
+        writer.commit();
+        committedRuns++;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    expect(failure).toBeInstanceOf(WriteError);
+    expect((failure as WriteError).message).toContain(`cannot write ${path}: no space left on ${disk.path}`);
+    // Nothing more is written once it has failed.
+    expect(() => writer.commit()).toThrow(WriteError);
+    writer.close();
+    const table = readFile(path);
+    expect(table.numRows).toBe(committedRuns * 100);
+    expect(new Set(column<number>(table, "run"))).toEqual(
+      new Set(Array.from({ length: committedRuns }, (_, i) => i)),
+    );
+    expect(existsSync(writer.journalPath)).toBe(false);
+  });
+});
 
 describe("writeJsonAtomic", () => {
   it("replaces manifest.json whole, bigints as strings", () => {

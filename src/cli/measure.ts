@@ -17,6 +17,7 @@ import {
 import type { MeasureSummary } from "../measure/summary.js";
 import { boundedSummary } from "../measure/summary-bounds.js";
 import { addon, PERF_EVENTS, type PerfEventName } from "../native.js";
+import { SpaceReserve } from "../results/space-reserve.js";
 import { Interrupts } from "./interrupt.js";
 import { listOption, numberOption, parseOptions, whole } from "./options.js";
 
@@ -109,7 +110,12 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
   const out = prepareOutputDir(options.outDir);
   const lock = claimOutputDir(out, options.force, (line) => process.stderr.write(`emp: ${line}\n`));
   try {
-    return await measureInto(out, options, reports, backend);
+    const reserve = SpaceReserve.hold(out);
+    try {
+      return await measureInto(out, options, reports, backend, reserve);
+    } finally {
+      reserve.release();
+    }
   } finally {
     lock.release();
   }
@@ -120,6 +126,8 @@ async function measureInto(
   options: MeasureCliOptions,
   reports: ReturnType<typeof addon.probe>,
   backend: ReturnType<typeof chooseBackend>,
+  /** Released when the session fails, so that a full disk still has room to say so. */
+  reserve: SpaceReserve,
 ): Promise<MeasureSummary> {
   const provenance = gatherProvenance(reports, backend, options.sources);
   const recorder = new SessionRecorder(out, provenance);
@@ -130,10 +138,10 @@ async function measureInto(
   );
   const { json: _json, outDir: _outDir, force: _force, ...config } = options;
   recorder.manifest({ config, provenance, state: "running" });
-
   const interrupts = new Interrupts();
   // A second signal exits at once: the files are still closed and the state recorded.
   const onForcedExit = () => {
+    reserve.release();
     try {
       recorder.close();
       recorder.manifest({ config, provenance, state: "interrupted" });
@@ -168,7 +176,14 @@ async function measureInto(
       process.exitCode = 1;
     return summary;
   } catch (error) {
-    recorder.manifest({ config, provenance, state: "failed", error: (error as Error).message });
+    reserve.release();
+    try {
+      recorder.manifest({ config, provenance, state: "failed", error: (error as Error).message });
+    } catch (manifestError) {
+      process.stderr.write(
+        `emp: ${out}/manifest.json still reads "running": ${(manifestError as Error).message}\n`,
+      );
+    }
     throw error;
   } finally {
     process.off("exit", onForcedExit);

@@ -4,7 +4,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { Command } from "commander";
 import { z } from "zod";
-import { UsageError } from "../errors.js";
+import { UsageError, WriteError } from "../errors.js";
 import { buildPlot, PLOT_KINDS, type PlotKind } from "../plot/build.js";
 import { type PlotFormat, renderHtml, renderPng, renderSvg } from "../plot/render.js";
 import { ENERGY_KINDS, type EnergyKind, loadResults } from "../report/load.js";
@@ -78,7 +78,9 @@ export function parsePlotOptions(dirs: string[], raw: unknown): PlotCliOptions {
 }
 
 export async function runPlot(options: PlotCliOptions): Promise<void> {
-  const plot = buildPlot(loadResults(options.dirs), options);
+  const results = loadResults(options.dirs);
+  for (const line of results.repaired) process.stderr.write(`emp: ${line}\n`);
+  const plot = buildPlot(results, options);
   for (const warning of plot.warnings) process.stderr.write(`warning: ${warning}\n`);
   let bytes: string | Uint8Array;
   if (options.format === "html") {
@@ -87,7 +89,11 @@ export async function runPlot(options: PlotCliOptions): Promise<void> {
     const svg = await renderSvg(plot.spec);
     bytes = options.format === "svg" ? svg : renderPng(svg, options.scale);
   }
-  writeFileAtomic(resolve(options.output), bytes);
+  try {
+    writeFileAtomic(resolve(options.output), bytes);
+  } catch (error) {
+    throw error instanceof WriteError ? error.elsewhere("write the plot elsewhere (-o FILE)") : error;
+  }
   process.stdout.write(`${options.output}: ${plot.parts.join(", ")}\n`);
 }
 

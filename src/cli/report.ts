@@ -52,7 +52,9 @@ export function parseReportOptions(dirs: string[], raw: unknown): ReportCliOptio
 }
 
 export function runReport(options: ReportCliOptions): Report {
-  const report = buildReport(loadResults(options.dirs), options);
+  const results = loadResults(options.dirs);
+  for (const line of results.repaired) process.stderr.write(`emp: ${line}\n`);
+  const report = buildReport(results, options);
   process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report;
 }

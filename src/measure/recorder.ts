@@ -1,6 +1,7 @@
 // The session directory of a measurement: samples.arrow (every tick, committed after the baseline
 // and after each run), runs.arrow (a row appended after each run), manifest.json and summary.json.
-// A crash or Ctrl-C loses at most the run in progress.
+// A crash or Ctrl-C loses at most the run in progress; so does a failed write (a full disk),
+// which leaves both Arrow files complete as of the last run and is thrown as a WriteError.
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { SamplerChannelInfo } from "../native.js";
@@ -22,6 +23,8 @@ export class SessionRecorder {
   readonly session: string;
   private samples?: SamplesWriter;
   private runs?: RunsWriter;
+  /** The write error that ended the session, so that closing does not hide it behind another. */
+  private failure: unknown;
 
   constructor(
     readonly dir: string,
@@ -55,12 +58,17 @@ export class SessionRecorder {
   }
 
   run(record: RunRecord): void {
-    this.runs?.append({
-      ...record,
-      metrics: Object.fromEntries(
-        Object.entries(record.metrics ?? {}).map(([k, v]) => [counterMetric(k).name, v]),
-      ),
-    });
+    try {
+      this.runs?.append({
+        ...record,
+        metrics: Object.fromEntries(
+          Object.entries(record.metrics ?? {}).map(([k, v]) => [counterMetric(k).name, v]),
+        ),
+      });
+    } catch (error) {
+      this.failure ??= error;
+      throw error;
+    }
   }
 
   manifest(value: unknown): void {
@@ -72,9 +80,12 @@ export class SessionRecorder {
     writeJsonAtomic(join(this.dir, "summary.json"), boundedSummary(summary));
   }
 
+  /** Closes both Arrow files; after a failed write only that first error counts. */
   close(): void {
     try {
       this.samples?.close();
+    } catch (error) {
+      if (this.failure === undefined) throw error;
     } finally {
       this.runs?.close();
     }

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { ResolvedStudy } from "../config/resolve.js";
-import { UsageError } from "../errors.js";
+import { UsageError, WriteError } from "../errors.js";
 import { Mirror } from "../git/repository.js";
 import { Ledger, type LedgerRun } from "../ledger/ledger.js";
 import type { EnergyBackend } from "../measure/backend.js";
@@ -20,8 +20,10 @@ import { SUMMARY_RUNS_KEPT } from "../measure/summary-bounds.js";
 import { addon, type PerfEventName } from "../native.js";
 import { writeJsonAtomic } from "../results/atomic.js";
 import { DirectoryLock } from "../results/lock.js";
+import { repairResults } from "../results/repair.js";
 import { SamplesWriter } from "../results/samples-writer.js";
 import { heldSession } from "../results/session-files.js";
+import { SpaceReserve } from "../results/space-reserve.js";
 import { HeadTail } from "../util/head-tail.js";
 import { loadCustomStage } from "./custom-stage.js";
 import { planRuns } from "./plan.js";
@@ -135,6 +137,7 @@ class StudySession {
     const { config } = this.study;
     for (const id of this.ledger.markAbandoned())
       this.log(`session ${id} had stopped without ending: marked interrupted`);
+    for (const line of repairResults(this.out, { locked: true })) this.log(line);
     const reports = addon.probe();
     const backend =
       this.options.backend ??
@@ -161,22 +164,34 @@ class StudySession {
       empVersion: String(provenance.emp_version),
       host: provenance.host,
     });
-    this.manifest(provenance, "running");
-    // Built from the ledger once; each run of this session is appended to it.
-    this.runsTable = new StudyRunsTable(
-      join(this.out, "runs.arrow"),
-      this.ledger,
-      this.study.hash,
-      provenance,
-      this.sessionId,
-      backend.domains.map((d) => d.domain),
-    );
-    mkdirSync(join(this.out, "samples"), { recursive: true });
-    const samples = new SamplesWriter(
-      join(this.out, "samples", `${this.sessionId}.arrow`),
-      backend.channels,
-      provenance,
-    );
+    let samples: SamplesWriter;
+    // Released before the session's end is recorded, so that a full disk still has room for it.
+    let reserve: SpaceReserve | undefined;
+    try {
+      reserve = SpaceReserve.hold(this.out);
+      this.manifest(provenance, "running");
+      // Built from the ledger once; each run of this session is appended to it.
+      this.runsTable = new StudyRunsTable(
+        join(this.out, "runs.arrow"),
+        this.ledger,
+        this.study.hash,
+        provenance,
+        this.sessionId,
+        backend.domains.map((d) => d.domain),
+      );
+      mkdirSync(join(this.out, "samples"), { recursive: true });
+      samples = new SamplesWriter(
+        join(this.out, "samples", `${this.sessionId}.arrow`),
+        backend.channels,
+        provenance,
+      );
+    } catch (error) {
+      // A full disk before the first run: the session is recorded as failed, with the reason.
+      reserve?.release();
+      this.runsTable?.close();
+      this.ledger.endSession(this.sessionId, "failed", (error as Error).message);
+      throw error;
+    }
     const meter = new Meter(backend, {
       sink: samples,
       counters: (config.counters as PerfEventName[] | undefined) ?? MEASURE_DEFAULTS.counters,
@@ -187,6 +202,7 @@ class StudySession {
     let context: SessionContext | undefined;
     // A process that exits now (a second Ctrl-C) still leaves closed files and a recorded state.
     const onForcedExit = () => {
+      reserve?.release();
       try {
         samples.close();
         this.runsTable?.close();
@@ -237,31 +253,54 @@ class StudySession {
         try {
           await this.execute(stage, context, {});
         } catch (error) {
+          if (error instanceof WriteError) throw error;
           this.failedStages++;
           this.warnings.push(`post stage ${stage.name} failed: ${(error as Error).message}`);
         }
       }
       if (this.stopReason !== undefined) state = "interrupted";
     } catch (error) {
-      state = this.stopReason !== undefined ? "interrupted" : "failed";
+      // A failed write fails the session even when a signal came too: its files say why.
+      state = this.stopReason !== undefined && !(error instanceof WriteError) ? "interrupted" : "failed";
       failure = error;
-    } finally {
-      process.off("exit", onForcedExit);
-      meter.stop();
+    }
+    // After a failed write each step still runs, so that the ledger and the manifest say so; the
+    // first error is the one reported.
+    const fail = (error: unknown) => {
+      failure ??= error;
+      state = "failed";
+    };
+    process.off("exit", onForcedExit);
+    meter.stop();
+    reserve.release();
+    if (meter.failure !== undefined && failure === undefined) fail(meter.failure);
+    for (const close of [() => samples.close(), () => this.runsTable?.close()]) {
       try {
-        samples.close();
-      } finally {
-        this.runsTable?.close();
+        close();
+      } catch (error) {
+        fail(error);
       }
     }
     const summary = this.summary(backend, meter, state === "interrupted", context);
-    writeJsonAtomic(join(this.out, "summary.json"), summary);
-    this.ledger.endSession(
-      this.sessionId,
-      state,
-      failure === undefined ? this.stopReason : (failure as Error).message,
-    );
-    this.manifest(provenance, state, failure);
+    try {
+      writeJsonAtomic(join(this.out, "summary.json"), summary);
+    } catch (error) {
+      fail(error);
+    }
+    try {
+      this.ledger.endSession(
+        this.sessionId,
+        state,
+        failure === undefined ? this.stopReason : (failure as Error).message,
+      );
+    } catch (error) {
+      fail(error);
+    }
+    try {
+      this.manifest(provenance, state, failure);
+    } catch (error) {
+      fail(error);
+    }
     if (context !== undefined) await this.hooks.sessionEnd?.(context, summary);
     if (failure !== undefined && state === "failed") throw failure;
     return summary;
@@ -430,6 +469,8 @@ class StudySession {
         try {
           await this.execute(stage, context, { commit: slot.commit.sha });
         } catch (error) {
+          // Results that cannot be written end the session: the next runs could not be kept either.
+          if (error instanceof WriteError) throw error;
           if (session.aborted) break;
           this.failedStages++;
           this.runWarnings.push([

@@ -1,10 +1,13 @@
 // Results directories read back for report and plot: the runs of `emp measure` sessions and `emp run`
 // studies (runs.arrow), where each session's samples are, and the study's bare mirror of its repository.
+// What a crash or a full disk left half written is repaired first (results/repair.ts).
 import { existsSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Table } from "apache-arrow";
 import { EmpError, UsageError } from "../errors.js";
+import { DirectoryLock } from "../results/lock.js";
 import { readArrowTable } from "../results/read.js";
+import { repairResults } from "../results/repair.js";
 
 /** Which energy of a run to analyse: idle baseline subtracted (net) or as the counters read it (raw). */
 export type EnergyKind = "net" | "raw";
@@ -51,6 +54,8 @@ export interface LoadedResults {
   rows: RunRow[];
   /** Energy domains, in the order their columns first appear. */
   domains: string[];
+  /** Files repaired on the way (after a crash or a failed write), a line each for a person. */
+  repaired: string[];
 }
 
 const FIX_DIR = "pass a results directory written by `emp measure --out DIR` or by `emp run`";
@@ -61,6 +66,7 @@ export function loadResults(dirs: readonly string[]): LoadedResults {
   const loaded: ResultsDir[] = [];
   const rows: RunRow[] = [];
   const domains: string[] = [];
+  const repaired: string[] = [];
   for (const dir of dirs) {
     const path = resolve(dir);
     if (!existsSync(path)) {
@@ -76,13 +82,37 @@ export function loadResults(dirs: readonly string[]): LoadedResults {
         path: runsPath,
       });
     }
-    const table = readArrowTable(runsPath, "the file is damaged or was not written by emp; measure again");
+    repaired.push(...repairResults(path));
+    const table = readRuns(path, runsPath, isStudy(path) ? FIX_STUDY(dir) : FIX_SESSION);
     const dirRows = tableRows(table, dir);
     for (const domain of tableDomains(table)) if (!domains.includes(domain)) domains.push(domain);
     rows.push(...dirRows);
     loaded.push({ ...describeDir(dir, path, dirRows), estimated: wasEstimated(table) });
   }
-  return { dirs: loaded, rows, domains };
+  return { dirs: loaded, rows, domains, repaired };
+}
+
+const FIX_SESSION =
+  "emp measure leaves runs.arrow complete after every run, so this one was cut short or changed since; measure again (--force replaces the session)";
+const FIX_STUDY = (dir: string) =>
+  `\`emp resume ${dir}\` writes it again from ledger.sqlite, which holds every run (and measures what the study still lacks)`;
+
+/** An emp run folder: it has a ledger (or, from older versions, a samples folder). */
+function isStudy(path: string): boolean {
+  return existsSync(join(path, "ledger.sqlite")) || existsSync(join(path, "samples"));
+}
+
+/** Tries to read `runsPath`; while another emp is writing the folder, a read mid-append is tried again. */
+function readRuns(dir: string, runsPath: string, suggestion: string): Table {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return readArrowTable(runsPath, suggestion);
+    } catch (error) {
+      // An append rewrites the file's last few kilobytes in about a millisecond.
+      if (attempt >= 20 || DirectoryLock.owner(dir) === undefined) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
 }
 
 /** Domains from the `<domain>_net_j` columns, named by their field metadata. */

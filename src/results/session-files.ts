@@ -3,6 +3,7 @@
 // study (ledger.sqlite, with its runs.arrow, samples/, worktrees and logs).
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { RESERVE_FILE } from "./space-reserve.js";
 import { journalPathOf } from "./tail-journal.js";
 
 /** Any of these in a folder means it holds a session. */
@@ -16,6 +17,7 @@ const MEASURE_FILES = [
   "samples.arrow",
   "summary.json",
   "manifest.json",
+  RESERVE_FILE,
 ];
 
 export interface HeldSession {

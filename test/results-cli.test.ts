@@ -1,7 +1,8 @@
 // Results folders as a user meets them: an earlier session is never replaced unasked, two emps
 // never write one folder at once, a full disk (or a file size limit) fails the session with one
 // message and leaves every file complete up to the last run, a torn file is repaired by the next
-// emp that reads it, a damaged one is named, and summary.json stays bounded.
+// emp that reads it, a damaged one is named, summary.json stays bounded, and a study folder keeps
+// every config it was run with.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
@@ -19,9 +20,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Table, tableFromIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { UsageError } from "../src/errors.js";
 import { Ledger } from "../src/ledger/ledger.js";
+import { loadResults } from "../src/report/load.js";
+import { RunsWriter } from "../src/results/runs-writer.js";
 import { EnergyWriter, powercapZone } from "./fixtures/energy.js";
-import { writeResults } from "./fixtures/study.js";
+import { FIXTURE_DOMAINS, writeResults } from "./fixtures/study.js";
 import { FixtureTree, writeCpuTopology } from "./fixtures/tree.js";
 import { runEmp } from "./helpers/emp-cli.js";
 import { requireSmallDisk, type SmallDisk, smallDiskUnavailable } from "./helpers/tmpfs.js";
@@ -433,6 +437,166 @@ describe("torn and damaged files", () => {
       );
     },
   );
+});
+
+describe("a study folder run with two configs", () => {
+  let out: string;
+  let hashes: string[];
+
+  /** Net energy of a report group's package-0, J. */
+  const netJ = (report: { groups: { domains: Record<string, { median_j: number }> }[] }) =>
+    report.groups[0]?.domains["package-0"]?.median_j ?? Number.NaN;
+
+  beforeAll(() => {
+    const repo = gitRepo("two-configs", 0.2);
+    out = join(scratch, "two-configs-out");
+    // The same commit measured holding the busy flag 0.2 s (about 4 J net at 20 W), then 0.4 s (8 J).
+    for (const holdS of ["0.2", "0.4"]) {
+      const config = join(scratch, `two-configs-${holdS}.yaml`);
+      writeFileSync(
+        config,
+        [
+          `repo: ${repo}`,
+          "commits: HEAD",
+          'command: "sh bench.sh"',
+          "repeat: 3",
+          "warmup: 0",
+          "baseline: 1",
+          `env: { EMP_FLAG: "${flag}", HOLD: "${holdS}" }`,
+          `out: ${out}`,
+        ].join("\n"),
+      );
+      const result = runEmp(["run", config], fixtureEnv());
+      expect(result.status, result.stderr).toBe(0);
+    }
+    const ledger = Ledger.open(out, { readOnly: true });
+    try {
+      hashes = ledger
+        .sessions()
+        .reverse()
+        .map((s) => s.configHash);
+    } finally {
+      ledger.close();
+    }
+    expect(new Set(hashes).size).toBe(2);
+  });
+
+  it("keeps both configs' runs in runs.arrow, with config_hash, and lists both in summary.json", () => {
+    const runs = readTable(join(out, "runs.arrow"));
+    const configs = [...(runs.getChild("config_hash") ?? [])] as string[];
+    expect(configs).toEqual([hashes[0], hashes[0], hashes[0], hashes[1], hashes[1], hashes[1]]);
+    expect(runs.schema.fields.filter((f) => f.name.endsWith("_net_j")).map((f) => f.name)).toEqual([
+      "package-0_net_j",
+    ]);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(
+      summary.configs.map((c: { config_hash: string; runs: number; sessions: number }) => [
+        c.config_hash,
+        c.runs,
+        c.sessions,
+      ]),
+    ).toEqual([
+      [hashes[0], 3, 1],
+      [hashes[1], 3, 1],
+    ]);
+  });
+
+  it("emp report shows the config measured last by default and each with --config, saying how many there are", () => {
+    const latest = runEmp(["report", out]);
+    expect(latest.status, latest.stderr).toBe(0);
+    expect(latest.stdout).toMatch(
+      new RegExp(
+        `^\\S+ holds 2 configs; this is ${hashes[1]?.slice(0, 12)} \\(3 runs, the one measured last\\); the others: ${hashes[0]?.slice(0, 12)} \\(3 runs\\); pick one with --config HASH`,
+      ),
+    );
+    const [first, second] = [0, 1].map((i) => {
+      const result = runEmp(["report", out, "--json", "--config", hashes[i]?.slice(0, 8) as string]);
+      expect(result.status, result.stderr).toBe(0);
+      return JSON.parse(result.stdout);
+    });
+    expect(first.study_configs[0].shown).toBe(hashes[0]);
+    expect(first.groups[0].runs).toBe(3);
+    expect(second.groups[0].runs).toBe(3);
+    // 0.2 s and 0.4 s at 20 W above idle; roughly, as a loaded machine lets the writer step late.
+    expect(Math.abs(netJ(first) - 4) / 4).toBeLessThan(0.2);
+    expect(Math.abs(netJ(second) - 8) / 8).toBeLessThan(0.2);
+  });
+
+  it("refuses a --config the folder does not hold, naming those it does (exit 2); emp plot takes --config too", () => {
+    const absent = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"].find(
+      (c) => !hashes.some((h) => h.startsWith(c)),
+    ) as string;
+    const result = runEmp(["report", out, "--config", absent]);
+    expect(result.status).toBe(2);
+    expectOneMessage(
+      result.stderr,
+      new RegExp(`--config ${absent}: \\S+ holds no such config`),
+      new RegExp(`it holds ${hashes[0]?.slice(0, 12)} \\(3 runs\\), ${hashes[1]?.slice(0, 12)} \\(3 runs\\)`),
+    );
+    const plot = runEmp([
+      "plot",
+      out,
+      "-o",
+      join(scratch, "first-config.svg"),
+      "--config",
+      hashes[0] as string,
+    ]);
+    expect(plot.status, plot.stderr).toBe(0);
+    expect(plot.stderr).toMatch(
+      new RegExp(
+        `^note: \\S+ holds 2 configs; this is ${hashes[0]?.slice(0, 12)} \\(3 runs, chosen with --config\\)`,
+        "m",
+      ),
+    );
+  });
+
+  it("after runs.arrow is cut short, emp resume writes it again from the ledger, every config in it", () => {
+    const runs = join(out, "runs.arrow");
+    truncateSync(runs, 100);
+    const damaged = runEmp(["report", out]);
+    expect(damaged.status).toBe(1);
+    expect(damaged.stderr).toMatch(
+      /runs\.arrow is damaged: .*\n {2}fix: `emp resume .*` writes it again from ledger\.sqlite/,
+    );
+    const resumed = runEmp(["resume", out], fixtureEnv());
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect([...(readTable(runs).getChild("config_hash") ?? [])]).toEqual([
+      ...hashes.flatMap((h) => [h, h, h]),
+    ]);
+  });
+
+  it("an ambiguous --config prefix is exit 2, naming the configs it could be", () => {
+    const dir = join(scratch, "ambiguous");
+    mkdirSync(dir);
+    const writer = new RunsWriter(join(dir, "runs.arrow"), {
+      session: "s",
+      configHash: true,
+      domains: FIXTURE_DOMAINS,
+      provenance: null,
+    });
+    for (const [i, configHash] of ["abc1", "abc2", "abd3"].entries())
+      writer.append({
+        configHash,
+        label: "",
+        index: 0,
+        run: i,
+        warmup: false,
+        startNs: 0n,
+        endNs: 1n,
+        exitCode: 0,
+        signal: null,
+        energy: {},
+      });
+    writer.close();
+    expect(() => loadResults([dir], { config: "ab" })).toThrow(UsageError);
+    expect(() => loadResults([dir], { config: "ab" })).toThrow(
+      /--config ab is ambiguous: .* holds 3 configs that begin so/,
+    );
+    expect(() => loadResults([dir], { config: "abc" })).toThrow(/ambiguous/);
+    const picked = loadResults([dir], { config: "abc2" });
+    expect(picked.rows.map((r) => r.run)).toEqual([1]);
+    expect(loadResults([dir]).rows.map((r) => r.configHash)).toEqual(["abd3"]);
+  });
 });
 
 describe("summary.json over many runs", () => {

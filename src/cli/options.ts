@@ -32,6 +32,14 @@ export function listOption() {
     );
 }
 
+/** `--config HASH` of report and plot: a study config's hash, or a prefix of one (hex digits). */
+export function configOption() {
+  return z
+    .string()
+    .regex(/^[0-9a-f]+$/i, "--config takes a config hash or the first characters of one (hex digits)")
+    .optional();
+}
+
 /** A whole number at least `min`. */
 export const whole = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
 

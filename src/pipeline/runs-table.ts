@@ -1,8 +1,9 @@
-// runs.arrow of a study: every run the ledger holds under the study's config, all sessions (the
-// ledger is the record; this is its table for notebooks and for emp report and plot). Built whole
-// from the ledger once, when a session starts; each run after that is appended. Its columns are
-// the union of every run's domains and metrics: a run that brings one the table lacks has it
-// rebuilt whole from the ledger, which happens at most once per new domain or counter, not per run.
+// runs.arrow of a study: every run the ledger holds, of every config and session, with the config
+// each ran under in `config_hash` (the ledger is the record; this is its table for notebooks and
+// for emp report and plot). Built whole from the ledger once, when a session starts; each run
+// after that is appended. Its columns are the union of every run's domains and metrics: a run that
+// brings one the table lacks has it rebuilt whole from the ledger, which happens at most once per
+// new domain or counter, not per run.
 import type { Ledger, LedgerRunRow } from "../ledger/ledger.js";
 import { counterMetric, type RunRecord, RunsWriter } from "../results/runs-writer.js";
 
@@ -18,12 +19,11 @@ export class StudyRunsTable {
   constructor(
     private readonly path: string,
     private readonly ledger: Ledger,
-    private readonly configHash: string,
     private readonly provenance: unknown,
     private readonly session: string,
     domains: readonly string[],
   ) {
-    const runs = ledger.runs({ configHash });
+    const runs = ledger.runs();
     this.domains = new Set([...domains, ...runs.flatMap((r) => Object.keys(r.energy))]);
     this.metrics = new Set(runs.flatMap((r) => Object.keys(r.metrics)));
     this.writer = this.rebuild(runs);
@@ -39,7 +39,7 @@ export class StudyRunsTable {
       return;
     }
     this.writer.close();
-    this.writer = this.rebuild(this.ledger.runs({ configHash: this.configHash }));
+    this.writer = this.rebuild(this.ledger.runs());
   }
 
   close(): void {
@@ -51,6 +51,7 @@ export class StudyRunsTable {
       this.path,
       {
         session: this.session,
+        configHash: true,
         domains: [...this.domains].sort(),
         metrics: [...this.metrics].sort().map(counterMetric),
         provenance: this.provenance,
@@ -63,6 +64,7 @@ export class StudyRunsTable {
 function record(r: LedgerRunRow): RunRecord {
   return {
     session: r.sessionId,
+    configHash: r.configHash,
     commit: r.commit,
     label: "",
     index: r.repetition,

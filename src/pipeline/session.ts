@@ -39,7 +39,7 @@ import {
   type Stage,
   StageFailure,
 } from "./stage.js";
-import type { CommitSummary, StudySummary } from "./summary.js";
+import { type CommitSummary, type StudySummary, studyConfigs } from "./summary.js";
 import type { StageGroup } from "./types.js";
 
 /** Calls at the edges of a session, its commits (their prepare) and its runs, for library users. */
@@ -174,7 +174,6 @@ class StudySession {
       this.runsTable = new StudyRunsTable(
         join(this.out, "runs.arrow"),
         this.ledger,
-        this.study.hash,
         provenance,
         this.sessionId,
         backend.domains.map((d) => d.domain),
@@ -531,6 +530,7 @@ class StudySession {
     return {
       out: this.out,
       config_hash: this.study.hash,
+      configs: studyConfigs(this.ledger.sessions()),
       estimated: backend.estimated,
       commits,
       skipped: this.states

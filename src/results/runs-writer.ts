@@ -46,6 +46,8 @@ export function counterMetric(counter: string): RunMetric {
 export interface RunsWriterOptions {
   /** The session of rows that name none. */
   session: string;
+  /** A `config_hash` column after `session` (a study's table, which holds every config's runs). */
+  configHash?: boolean;
   /** Energy domains, each giving `<domain>_raw_j`, `<domain>_baseline_j` and `<domain>_net_j`. */
   domains: readonly string[];
   /** Extra Float64 columns, null where a run has no value. */
@@ -69,6 +71,8 @@ export interface RunRecord {
   run: number;
   /** The session that measured it, where a table gathers runs of several sessions. */
   session?: string;
+  /** The study config it was measured under (the `config_hash` column, where the table has one). */
+  configHash?: string;
   warmup: boolean;
   /** CLOCK_MONOTONIC ns, the clock of samples.arrow. */
   startNs: bigint;
@@ -200,6 +204,7 @@ export class RunsWriter {
 
   private recordBatch(rows: readonly RunRecord[]): RecordBatch {
     const columns: Data[] = [utf8Data(rows.map((r) => r.session ?? this.options.session))];
+    if (this.options.configHash) columns.push(utf8Data(rows.map((r) => r.configHash ?? null)));
     columns.push(
       utf8Data(rows.map((r) => r.commit ?? null)),
       utf8Data(rows.map((r) => r.label)),
@@ -237,6 +242,7 @@ export class RunsWriter {
 /** The columns of runs.arrow for these domains and metrics; the provenance goes into its metadata. */
 export function runsSchema(options: RunsWriterOptions): Schema {
   const fields: Field[] = [new Field("session", new Utf8(), false)];
+  if (options.configHash) fields.push(new Field("config_hash", new Utf8(), true));
   fields.push(
     new Field("commit", new Utf8(), true),
     new Field("label", new Utf8(), false),

@@ -65,6 +65,38 @@ export class UsageError extends EmpError {
     super("E_USAGE", message, details);
   }
 }
+/**
+ * Results could not be written: the disk is full, over quota, read-only or failing. The message
+ * names the file and its disk; the fix says what to free or where else to write.
+ */
+export class WriteError extends EmpError {
+  /** The errno name: ENOSPC, EDQUOT, EROFS, EIO, EFBIG, EACCES or EPERM. */
+  readonly reason: string;
+  /** What to do on the disk itself ("free space on /tmp/full"), before `elsewhere`. */
+  readonly diskFix: string;
+
+  constructor(
+    message: string,
+    reason: string,
+    diskFix: string,
+    /** Where else the output can go, as the command that writes it takes it ("another --out"). */
+    elsewhere: string,
+    details: Omit<EmpErrorDetails, "suggestion"> = {},
+  ) {
+    super("E_IO", message, { ...details, suggestion: `${diskFix}, or ${elsewhere}` });
+    this.reason = reason;
+    this.diskFix = diskFix;
+  }
+
+  /** The same failure with the fix of another command's output ("write the plot elsewhere: -o FILE"). */
+  elsewhere(elsewhere: string): WriteError {
+    return new WriteError(this.message, this.reason, this.diskFix, elsewhere, {
+      path: this.path,
+      errno: this.errno,
+      cause: this.cause,
+    });
+  }
+}
 /** A git command failed: the command line and git's own message, so the user can run it again by hand. */
 export class GitError extends EmpError {
   /** The command as a person would type it. */

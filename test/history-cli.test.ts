@@ -7,8 +7,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LEDGER_FILE, Ledger, type LedgerRun } from "../src/ledger/ledger.js";
-import { LOCK_FILE } from "../src/pipeline/lock.js";
 import type { CommitInfo } from "../src/pipeline/types.js";
+import { LOCK_FILE } from "../src/results/lock.js";
 import { formatDurationS } from "../src/util/table.js";
 import { runEmp } from "./helpers/emp-cli.js";
 

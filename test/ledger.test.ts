@@ -11,8 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EmpError, UsageError } from "../src/errors.js";
 import { BUSY_TIMEOUT_MS, LEDGER_FILE, Ledger, type LedgerRun } from "../src/ledger/ledger.js";
 import { LEDGER_APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "../src/ledger/schema.js";
-import { LOCK_FILE } from "../src/pipeline/lock.js";
 import type { CommitInfo } from "../src/pipeline/types.js";
+import { LOCK_FILE } from "../src/results/lock.js";
 import { processStartTicks } from "../src/util/process.js";
 
 const HASH_A = "a".repeat(64);

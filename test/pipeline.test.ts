@@ -12,13 +12,13 @@ import { UsageError } from "../src/errors.js";
 import { Ledger } from "../src/ledger/ledger.js";
 import { EstimateBackend } from "../src/measure/estimate-backend.js";
 import { sensorBackend } from "../src/measure/session.js";
-import { DirectoryLock } from "../src/pipeline/lock.js";
 import { StageRegistry } from "../src/pipeline/registry.js";
 import { runStudy } from "../src/pipeline/session.js";
 import { aggregateStage } from "../src/pipeline/stages/post.js";
 import { baselineStage } from "../src/pipeline/stages/pre.js";
 import { checkoutStage } from "../src/pipeline/stages/prepare.js";
 import { measureStage } from "../src/pipeline/stages/run.js";
+import { DirectoryLock } from "../src/results/lock.js";
 import { EnergyWriter, powercapZone } from "./fixtures/energy.js";
 import { FixtureTree, withRoots, writeCpuTopology } from "./fixtures/tree.js";
 

@@ -12,20 +12,25 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RecordBatchFileReader, type Table, Type, tableFromIPC } from "apache-arrow";
+import { Footer } from "apache-arrow/ipc/metadata/file";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { WriteError } from "../src/errors.js";
 import type { DrainResult, SamplerChannelInfo } from "../src/native.js";
 import { writeAllSync, writeJsonAtomic } from "../src/results/atomic.js";
 import { recoverSamples } from "../src/results/recover.js";
-import { RunsWriter } from "../src/results/runs-writer.js";
+import { RUNS_PER_BATCH, type RunRecord, RunsWriter } from "../src/results/runs-writer.js";
 import { type Phase, SamplesWriter } from "../src/results/samples-writer.js";
+import { recoverTail, tailPending, undoRecord } from "../src/results/tail-journal.js";
 import { Sampler, TickBatch } from "../src/sampling/sampler.js";
 import { sleep } from "./fixtures/counters.js";
 import { EnergyWriter, powercapZone } from "./fixtures/energy.js";
 import { FixtureTree, withRoots, writeCpuTopology } from "./fixtures/tree.js";
+import { requireSmallDisk, type SmallDisk, smallDiskUnavailable } from "./helpers/tmpfs.js";
 
 let dir: string;
 beforeEach(() => {
@@ -414,7 +419,7 @@ describe("recoverSamples", () => {
 });
 
 describe("RunsWriter", () => {
-  it("rewrites runs.arrow atomically with every finished run", () => {
+  it("appends every finished run; runs.arrow is complete after each, the journal empty between", () => {
     const path = join(dir, "runs.arrow");
     const writer = new RunsWriter(path, {
       session: "s-1",
@@ -504,8 +509,175 @@ describe("RunsWriter", () => {
       "ns",
     ]);
     expect(JSON.parse(table.schema.metadata.get("emp.provenance") ?? "null")).toEqual(provenance);
-    // No temporary file is left beside it.
+    // Between appends the undo journal holds nothing: there is no append in flight to undo.
+    expect(readdirSync(dir)).toEqual([".runs.arrow.journal", "runs.arrow"]);
+    expect(statSync(join(dir, ".runs.arrow.journal")).size).toBe(0);
+    writer.close();
     expect(readdirSync(dir)).toEqual(["runs.arrow"]);
+  });
+
+  it("fills record batches of RUNS_PER_BATCH runs and never writes a full one again", () => {
+    const path = join(dir, "runs.arrow");
+    const options = { session: "s", domains: ["package-0"], provenance };
+    const writer = new RunsWriter(path, options);
+    const total = 2 * RUNS_PER_BATCH + 22;
+    let sealed: Buffer | undefined;
+    for (let i = 0; i < total; i++) {
+      writer.append(run(i));
+      const table = readFile(path);
+      expect(table.numRows).toBe(i + 1);
+      expect(table.batches.length).toBe(Math.ceil((i + 1) / RUNS_PER_BATCH));
+      // The bytes up to the end of the first full batch, once it is full.
+      if (i + 1 === RUNS_PER_BATCH + 1) {
+        const bytes = readFileSync(path);
+        sealed = bytes.subarray(0, lastBatchOffset(bytes));
+      }
+    }
+    const bytes = readFileSync(path);
+    expect(sealed && bytes.subarray(0, sealed.byteLength).equals(sealed)).toBe(true);
+    const table = readFile(path);
+    expect(column<number>(table, "index")).toEqual(Array.from({ length: total }, (_, i) => i));
+    expect(column<number>(table, "package-0_net_j")).toEqual(Array.from({ length: total }, (_, i) => i / 4));
+    writer.close();
+    // A table written whole from runs (a study's, rebuilt from its ledger) has the same rows and appends on.
+    const rebuilt = new RunsWriter(
+      path,
+      options,
+      Array.from({ length: total }, (_, i) => run(i)),
+    );
+    rebuilt.append(run(total));
+    expect(column<number>(readFile(path), "index")).toEqual(Array.from({ length: total + 1 }, (_, i) => i));
+    rebuilt.close();
+  });
+
+  it("after a crash mid-append, holds the runs before it or the run appended, never a mix", () => {
+    const path = join(dir, "runs.arrow");
+    const writer = new RunsWriter(path, { session: "s", domains: ["package-0"], provenance });
+    for (let i = 0; i < RUNS_PER_BATCH + 6; i++) writer.append(run(i));
+    const before = readFileSync(path);
+    writer.append(run(RUNS_PER_BATCH + 6));
+    const after = readFileSync(path);
+    writer.close();
+    let offset = 0;
+    while (before[offset] === after[offset]) offset++;
+    const record = undoRecord(offset, before.subarray(offset), after.subarray(offset));
+    const journal = join(dir, ".runs.arrow.journal");
+    const crashed = (file: Uint8Array, journalBytes: Uint8Array) => {
+      writeFileSync(path, file);
+      writeFileSync(journal, journalBytes);
+    };
+    // The new tail half written over the old: undone.
+    const half = Math.floor((after.byteLength - offset) / 2);
+    crashed(Buffer.concat([after.subarray(0, offset + half), before.subarray(offset + half)]), record);
+    expect(tailPending(path)).toBe(true);
+    expect(recoverTail(path)).toBe("undone");
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(readFile(path).numRows).toBe(RUNS_PER_BATCH + 6);
+    expect(existsSync(journal)).toBe(false);
+    // The new tail written whole, the journal not yet emptied: kept.
+    crashed(after, record);
+    expect(recoverTail(path)).toBe("completed");
+    expect(readFileSync(path).equals(after)).toBe(true);
+    // The record itself cut short: the file was not touched yet, and stays.
+    crashed(before, record.subarray(0, record.byteLength - 5));
+    expect(recoverTail(path)).toBe("none");
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+});
+
+/** A run with a known index and energy, for RunsWriter tests. */
+function run(i: number): RunRecord {
+  return {
+    label: "l",
+    index: i,
+    run: i,
+    warmup: false,
+    startNs: BigInt(i) * 1_000_000_000n,
+    endNs: BigInt(i) * 1_000_000_000n + 500_000_000n,
+    exitCode: 0,
+    signal: null,
+    energy: { "package-0": { rawJ: i / 2, baselineJ: i / 4, netJ: i / 4 } },
+    warnings: i % 7 === 0 ? [`warning of run ${i}`] : [],
+  };
+}
+
+/** Where the last record batch of an Arrow file starts, from its footer. */
+function lastBatchOffset(bytes: Buffer): number {
+  const footerLength = bytes.readInt32LE(bytes.byteLength - 10);
+  const footer = Footer.decode(bytes.subarray(bytes.byteLength - 10 - footerLength, bytes.byteLength - 10));
+  const last = footer.getRecordBatch(footer.numRecordBatches - 1);
+  if (last === null) throw new Error("no record batch in the footer");
+  return last.offset;
+}
+
+const noSmallDisk = smallDiskUnavailable();
+if (noSmallDisk) console.log(`skipping the full-disk writer tests: ${noSmallDisk}`);
+
+describe.skipIf(noSmallDisk !== "")("writers on a full disk (a 64 KiB tmpfs)", () => {
+  let disk: SmallDisk;
+  beforeEach(() => {
+    disk = requireSmallDisk(64 * 1024);
+  });
+  afterEach(() => disk.remove());
+
+  it("RunsWriter: the append that finds no space throws a WriteError and leaves every run before it", () => {
+    const path = join(disk.path, "runs.arrow");
+    const writer = new RunsWriter(path, { session: "s", domains: ["package-0"], provenance });
+    let appended = 0;
+    let failure: unknown;
+    // Long warnings fill the disk in a few dozen runs.
+    const long = (i: number) => ({ ...run(i), warnings: ["x".repeat(900 + i)] });
+    for (let i = 0; i < 1000 && failure === undefined; i++) {
+      try {
+        writer.append(long(i));
+        appended++;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    expect(failure).toBeInstanceOf(WriteError);
+    expect((failure as WriteError).reason).toBe("ENOSPC");
+    expect((failure as WriteError).message).toContain(
+      `cannot write ${path}: no space left on ${disk.path} (tmpfs`,
+    );
+    expect((failure as WriteError).suggestion).toMatch(
+      /^free space on .*, or write the results to a folder on another disk \(--out DIR\)$/,
+    );
+    expect(appended).toBeGreaterThan(10);
+    const table = readFile(path);
+    expect(column<number>(table, "index")).toEqual(Array.from({ length: appended }, (_, i) => i));
+    expect(column<string[]>(table, "warnings").map((w) => [...w][0])).toEqual(
+      Array.from({ length: appended }, (_, i) => long(i).warnings[0]),
+    );
+    expect(statSync(join(disk.path, ".runs.arrow.journal")).size).toBe(0);
+    writer.close();
+  });
+
+  it("SamplesWriter: the commit that finds no space throws a WriteError; the file holds every committed run", () => {
+    const path = join(disk.path, "samples.arrow");
+    const writer = new SamplesWriter(path, CHANNELS, provenance);
+    let failure: unknown;
+    let committedRuns = 0;
+    for (let i = 0; i < 1000 && failure === undefined; i++) {
+      try {
+        writer.append(syntheticBatch(i * 100, 100), "run", i);
+        writer.commit();
+        committedRuns++;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    expect(failure).toBeInstanceOf(WriteError);
+    expect((failure as WriteError).message).toContain(`cannot write ${path}: no space left on ${disk.path}`);
+    // Nothing more is written once it has failed.
+    expect(() => writer.commit()).toThrow(WriteError);
+    writer.close();
+    const table = readFile(path);
+    expect(table.numRows).toBe(committedRuns * 100);
+    expect(new Set(column<number>(table, "run"))).toEqual(
+      new Set(Array.from({ length: committedRuns }, (_, i) => i)),
+    );
+    expect(existsSync(writer.journalPath)).toBe(false);
   });
 });
 

@@ -5,12 +5,14 @@ import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { manifestProcess } from "../ledger/liveness.js";
 import { everyRunFailed, firstFailure, formatSummary, formatWarnings } from "../measure/format.js";
-import { prepareOutputDir, resolveCommand } from "../measure/preflight.js";
+import { claimOutputDir, prepareOutputDir, resolveCommand } from "../measure/preflight.js";
 import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
 import { SessionRecorder } from "../measure/recorder.js";
 import { chooseBackend, MEASURE_DEFAULTS, type MeasureOptions, measure } from "../measure/session.js";
 import type { MeasureSummary } from "../measure/summary.js";
+import { boundedSummary } from "../measure/summary-bounds.js";
 import { addon, PERF_EVENTS, type PerfEventName } from "../native.js";
+import { SpaceReserve } from "../results/space-reserve.js";
 import { shellLine } from "../util/table.js";
 import { freshLine } from "./fresh-line.js";
 import { Interrupts } from "./interrupt.js";
@@ -41,12 +43,15 @@ const optionsSchema = z.object({
   label: z.string().optional(),
   waitDescendants: z.boolean().default(false),
   includeFailed: z.boolean().default(false),
+  force: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
 export interface MeasureCliOptions extends MeasureOptions {
   json: boolean;
   outDir: string;
+  /** Replace an earlier emp measure session in outDir (otherwise exit 2). */
+  force: boolean;
 }
 
 function timestamp(): string {
@@ -77,6 +82,7 @@ export function parseMeasureOptions(command: string[], raw: unknown): MeasureCli
     includeFailed: o.includeFailed,
     json: o.json,
     outDir: o.out ?? `emp-results/${timestamp()}`,
+    force: o.force,
   };
 }
 
@@ -84,6 +90,27 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
   const reports = addon.probe();
   const backend = chooseBackend(options, reports);
   const out = prepareOutputDir(options.outDir);
+  const lock = claimOutputDir(out, options.force, (line) => process.stderr.write(`emp: ${line}\n`));
+  try {
+    const reserve = SpaceReserve.hold(out);
+    try {
+      return await measureInto(out, options, reports, backend, reserve);
+    } finally {
+      reserve.release();
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+async function measureInto(
+  out: string,
+  options: MeasureCliOptions,
+  reports: ReturnType<typeof addon.probe>,
+  backend: ReturnType<typeof chooseBackend>,
+  /** Released when the session fails, so that a full disk still has room to say so. */
+  reserve: SpaceReserve,
+): Promise<MeasureSummary> {
   const provenance = gatherProvenance(reports, backend, options.sources);
   const recorder = new SessionRecorder(out, provenance);
   recorder.open(
@@ -91,17 +118,17 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
     backend.domains.map((d) => d.domain),
     options.counters ?? [],
   );
-  const { json: _json, outDir: _outDir, ...config } = options;
+  const { json: _json, outDir: _outDir, force: _force, ...config } = options;
   // Which process writes the session: a "running" manifest whose process is gone was left by a killed emp.
   const owner = manifestProcess();
   recorder.manifest({ config, provenance, process: owner, state: "running" });
-
   const interrupts = new Interrupts();
   const status = StatusLine.forStderr();
   const progress = status && new MeasureProgress(status, options.warmup ?? 0, options.repeat ?? 1);
   interrupts.signal.addEventListener("abort", () => progress?.interrupted(), { once: true });
   // A second signal exits at once: the files are still closed and the state recorded.
   const onForcedExit = () => {
+    reserve.release();
     try {
       recorder.close();
       recorder.manifest({ config, provenance, process: owner, state: "interrupted" });
@@ -138,13 +165,20 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
     return summary;
   } catch (error) {
     progress?.end();
-    recorder.manifest({
-      config,
-      provenance,
-      process: owner,
-      state: "failed",
-      error: (error as Error).message,
-    });
+    reserve.release();
+    try {
+      recorder.manifest({
+        config,
+        provenance,
+        process: owner,
+        state: "failed",
+        error: (error as Error).message,
+      });
+    } catch (manifestError) {
+      process.stderr.write(
+        `emp: ${out}/manifest.json still reads "running": ${(manifestError as Error).message}\n`,
+      );
+    }
     throw error;
   } finally {
     process.off("exit", onForcedExit);
@@ -158,7 +192,7 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
  * energy of the command's work to show: one message names the first failure.
  */
 function printSummary(summary: MeasureSummary, json: boolean): void {
-  if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  if (json) process.stdout.write(`${JSON.stringify(boundedSummary(summary), null, 2)}\n`);
   else {
     if (!everyRunFailed(summary)) {
       freshLine(process.stdout);
@@ -195,6 +229,7 @@ export function measureCommand(): Command {
     .option("--counters <list>", `perf counters per run (default ${MEASURE_DEFAULTS.counters.join(",")})`)
     .option("--out <dir>", "results directory (default emp-results/<timestamp>)")
     .option("--label <text>", "a label for this measurement, kept in the results")
+    .option("--force", "replace the emp measure session already in --out (default: refuse, exit 2)")
     .option(
       "--wait-descendants",
       "a run lasts until every process the command started has ended (default: until the command exits; the rest are ended)",

@@ -32,6 +32,14 @@ export function listOption() {
     );
 }
 
+/** `--config HASH` of report and plot: a study config's hash, or a prefix of one (hex digits). */
+export function configOption() {
+  return z
+    .string()
+    .regex(/^[0-9a-f]+$/i, "--config takes a config hash or the first characters of one (hex digits)")
+    .optional();
+}
+
 /** Most runs (or warmups) one measurement takes: a day of 100 ms runs, far below a float's whole numbers. */
 export const MAX_RUNS = 1_000_000;
 

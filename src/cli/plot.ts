@@ -4,12 +4,12 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { Command } from "commander";
 import { z } from "zod";
-import { UsageError } from "../errors.js";
+import { UsageError, WriteError } from "../errors.js";
 import { buildPlot, PLOT_KINDS, type PlotKind } from "../plot/build.js";
 import { type PlotFormat, renderHtml, renderPng, renderSvg } from "../plot/render.js";
-import { ENERGY_KINDS, type EnergyKind, loadResults } from "../report/load.js";
+import { configNote, ENERGY_KINDS, type EnergyKind, loadResults } from "../report/load.js";
 import { writeFileAtomic } from "../results/atomic.js";
-import { collectList, numberOption, parseOptions } from "./options.js";
+import { collectList, configOption, numberOption, parseOptions } from "./options.js";
 
 const FORMATS: Record<string, PlotFormat> = { ".svg": "svg", ".png": "png", ".html": "html", ".htm": "html" };
 
@@ -38,6 +38,7 @@ const optionsSchema = z.object({
     })
     .default("net"),
   scale: numberOption("--scale", (n) => n > 0 && n <= 8, "a factor in (0, 8]"),
+  config: configOption(),
 });
 
 export interface PlotCliOptions {
@@ -50,6 +51,8 @@ export interface PlotCliOptions {
   sessions?: string[];
   /** PNG only: pixels per SVG pixel. */
   scale: number;
+  /** A study config's hash or prefix; default: the one measured last. */
+  config?: string;
 }
 
 export function parsePlotOptions(dirs: string[], raw: unknown): PlotCliOptions {
@@ -74,11 +77,18 @@ export function parsePlotOptions(dirs: string[], raw: unknown): PlotCliOptions {
     domains: o.domain,
     sessions: o.session,
     scale: o.scale ?? 2,
+    config: o.config,
   };
 }
 
 export async function runPlot(options: PlotCliOptions): Promise<void> {
-  const plot = buildPlot(loadResults(options.dirs), options);
+  const results = loadResults(options.dirs, { config: options.config });
+  for (const line of results.repaired) process.stderr.write(`emp: ${line}\n`);
+  for (const dir of results.dirs) {
+    const note = configNote(dir, options.config !== undefined);
+    if (note !== undefined) process.stderr.write(`note: ${note}\n`);
+  }
+  const plot = buildPlot(results, options);
   for (const warning of plot.warnings) process.stderr.write(`warning: ${warning}\n`);
   let bytes: string | Uint8Array;
   if (options.format === "html") {
@@ -87,7 +97,11 @@ export async function runPlot(options: PlotCliOptions): Promise<void> {
     const svg = await renderSvg(plot.spec);
     bytes = options.format === "svg" ? svg : renderPng(svg, options.scale);
   }
-  writeFileAtomic(resolve(options.output), bytes);
+  try {
+    writeFileAtomic(resolve(options.output), bytes);
+  } catch (error) {
+    throw error instanceof WriteError ? error.elsewhere("write the plot elsewhere (-o FILE)") : error;
+  }
   process.stdout.write(`${options.output}: ${plot.parts.join(", ")}\n`);
 }
 
@@ -101,6 +115,10 @@ export function plotCommand(): Command {
     .option("--session <id>", "trace only this session's power (repeat for several)", collectList)
     .option("--energy <kind>", "net (idle baseline subtracted) or raw energy per run (default net)")
     .option("--scale <factor>", "PNG only: pixels per SVG pixel (default 2)")
+    .option(
+      "--config <hash>",
+      "of a study run with several configs, this one (a unique prefix will do; default: the one measured last)",
+    )
     .action(async (dirs: string[], raw: unknown) => {
       await runPlot(parsePlotOptions(dirs, raw));
     });

@@ -6,8 +6,8 @@ import { CORRECTIONS, type Correction } from "../analysis/correction.js";
 import { UsageError } from "../errors.js";
 import { buildReport, REPORT_DEFAULTS, type Report, type ReportOptions } from "../report/analyze.js";
 import { formatReport } from "../report/format.js";
-import { ENERGY_KINDS, type EnergyKind, loadResults } from "../report/load.js";
-import { collectList, numberOption, parseOptions, whole } from "./options.js";
+import { configNote, ENERGY_KINDS, type EnergyKind, loadResults, studyConfigs } from "../report/load.js";
+import { collectList, configOption, numberOption, parseOptions, whole } from "./options.js";
 
 const optionsSchema = z.object({
   json: z.boolean().default(false),
@@ -26,11 +26,14 @@ const optionsSchema = z.object({
     .default(REPORT_DEFAULTS.energy),
   minSegment: numberOption("--min-segment", whole(1), "a whole number of commits, at least 1"),
   includeFailed: z.boolean().default(false),
+  config: configOption(),
 });
 
 export interface ReportCliOptions extends ReportOptions {
   dirs: string[];
   json: boolean;
+  /** A study config's hash or prefix; default: the one measured last. */
+  config?: string;
 }
 
 export function parseReportOptions(dirs: string[], raw: unknown): ReportCliOptions {
@@ -50,14 +53,19 @@ export function parseReportOptions(dirs: string[], raw: unknown): ReportCliOptio
     reference: o.reference,
     minSegment: o.minSegment ?? REPORT_DEFAULTS.minSegment,
     includeFailed: o.includeFailed,
+    config: o.config,
   };
 }
 
 export function runReport(options: ReportCliOptions): Report {
-  const report = buildReport(loadResults(options.dirs), options);
-  if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else {
-    process.stdout.write(formatReport(report));
+  const results = loadResults(options.dirs, { config: options.config });
+  for (const line of results.repaired) process.stderr.write(`emp: ${line}\n`);
+  const report = buildReport(results, options);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ...report, study_configs: studyConfigs(results) }, null, 2)}\n`);
+  } else {
+    const notes = results.dirs.flatMap((d) => configNote(d, options.config !== undefined) ?? []);
+    process.stdout.write(`${notes.map((n) => `${n}\n\n`).join("")}${formatReport(report)}`);
     for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
   }
   return report;
@@ -83,6 +91,10 @@ export function reportCommand(): Command {
     .option(
       "--energy <kind>",
       `net (idle baseline subtracted) or raw energy (default ${REPORT_DEFAULTS.energy})`,
+    )
+    .option(
+      "--config <hash>",
+      "of a study run with several configs, this one (a unique prefix will do; default: the one measured last)",
     )
     .option(
       "--min-segment <commits>",

@@ -4,8 +4,9 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { EmpError, UsageError } from "../errors.js";
-import { LOCK_FILE } from "../pipeline/lock.js";
 import type { CommitInfo, StageGroup } from "../pipeline/types.js";
+import { LOCK_FILE } from "../results/lock.js";
+import { toWriteError, writeFailureCode } from "../results/write-error.js";
 import { type Liveness, type SessionProcess, sessionLiveness, thisProcess } from "./liveness.js";
 import { checkCurrent, LEDGER_FILE, migrate } from "./schema.js";
 
@@ -832,6 +833,8 @@ export class Ledger {
 function writeError(error: unknown, what: string, path: string): unknown {
   const code = sqliteCode(error);
   if (code === undefined) return error;
+  // A full or failing disk is said as every other write of results says it, naming the disk.
+  if (writeFailureCode(error) !== undefined) return toWriteError(error, path);
   const message = `ledger: cannot ${what}`;
   switch (code) {
     case "SQLITE_CONSTRAINT_FOREIGNKEY":

@@ -76,6 +76,8 @@ export class Meter {
   private drainTimer: NodeJS.Timeout | undefined;
   private nextOrdinal = 0;
   private skippedReported = false;
+  /** Set when the sink could not take the samples (a full disk): ends the run in progress. */
+  private readonly sinkFailed = new AbortController();
   /** Warnings about the session rather than one run (counters this machine cannot count). */
   readonly warnings: string[] = [];
 
@@ -89,6 +91,11 @@ export class Meter {
       containment?: ContainmentMode;
     },
   ) {}
+
+  /** The error the sink threw (a WriteError), after which nothing more is measured. */
+  get failure(): unknown {
+    return this.sinkFailed.signal.reason;
+  }
 
   start(): void {
     this.backend.start();
@@ -106,14 +113,17 @@ export class Meter {
 
   /** Samples the idle machine for `seconds` (less when aborted); returns the span sampled. */
   async idle(seconds: number, phase: "baseline" | "post-baseline"): Promise<Span> {
+    this.throwIfFailed();
     this.drain();
     this.phase = phase;
     this.run = null;
     const startNs = nowNs();
-    await sleep(seconds * 1000, this.options.signal);
+    const signals = [this.sinkFailed.signal, ...(this.options.signal ? [this.options.signal] : [])];
+    await sleep(seconds * 1000, AbortSignal.any(signals));
+    this.throwIfFailed();
     const span = { startNs, endNs: nowNs() };
     await this.settle();
-    this.options.sink?.commit();
+    this.commitSink();
     return span;
   }
 
@@ -138,6 +148,7 @@ export class Meter {
     baselineW: Record<string, number>,
   ): Promise<MeasuredRun | undefined> {
     const signal = this.options.signal;
+    this.throwIfFailed();
     if (signal?.aborted) return undefined;
     const ordinal = this.nextOrdinal++;
     this.drain();
@@ -167,6 +178,7 @@ export class Meter {
       killTimer ??= setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
     };
     signal?.addEventListener("abort", end, { once: true });
+    this.sinkFailed.signal.addEventListener("abort", end, { once: true });
     let timedOut = false;
     const timeout =
       spec.timeoutS === undefined
@@ -182,7 +194,9 @@ export class Meter {
       clearTimeout(timeout);
       clearTimeout(killTimer);
       signal?.removeEventListener("abort", end);
+      this.sinkFailed.signal.removeEventListener("abort", end);
     }
+    this.throwIfFailed();
     if (signal?.aborted) {
       this.phase = "between";
       this.run = null;
@@ -193,7 +207,7 @@ export class Meter {
     this.phase = "between";
     this.run = null;
     await this.settle();
-    this.options.sink?.commit();
+    this.commitSink();
     if (!this.skippedReported && result.skipped.length > 0) {
       this.skippedReported = true;
       this.warnings.push(`counters not available here: ${result.skipped.map((s) => s.name).join(", ")}`);
@@ -258,7 +272,27 @@ export class Meter {
 
   private drain(): void {
     const batch = this.backend.drain();
-    if (batch) this.options.sink?.append(batch, this.phase, this.run);
+    if (batch === undefined || this.sinkFailed.signal.aborted) return;
+    try {
+      this.options.sink?.append(batch, this.phase, this.run);
+    } catch (error) {
+      // Drains run from a timer too: the failure is kept, ends the run, and is thrown by the
+      // measurement it interrupted (or the next one).
+      this.sinkFailed.abort(error);
+    }
+  }
+
+  private commitSink(): void {
+    try {
+      this.options.sink?.commit();
+    } catch (error) {
+      this.sinkFailed.abort(error);
+    }
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.sinkFailed.signal.aborted) throw this.sinkFailed.signal.reason;
   }
 
   /** Samples a little past now so the span just ended lies between two fresh readings, then drains. */

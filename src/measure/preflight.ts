@@ -1,8 +1,10 @@
 // Checks made before a measurement starts, so a mistake costs no baseline time: the command exists
-// and can be run, and the output directory can be written.
+// and can be run, the output directory can be written, and no other session is in it.
 import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
+import { DirectoryLock } from "../results/lock.js";
+import { heldSession, removeMeasureSession } from "../results/session-files.js";
 
 /**
  * The path the command resolves to, as execvp would find it; throws UsageError naming what is wrong
@@ -81,4 +83,38 @@ export function prepareOutputDir(dir: string): string {
     });
   }
   return full;
+}
+
+/**
+ * Takes the results folder `dir` for one emp measure session and returns its lock: exit 2 when
+ * another emp is writing it, or when it holds an earlier session, which is never replaced unasked.
+ * With `force` an earlier emp measure session is removed first, and `say` tells which files went.
+ * An emp run study is never written into, --force or not.
+ */
+export function claimOutputDir(dir: string, force: boolean, say: (line: string) => void): DirectoryLock {
+  const lock = DirectoryLock.acquire(dir);
+  try {
+    const held = heldSession(dir);
+    if (held?.kind === "study") {
+      throw new UsageError(
+        `${dir} holds an emp run study (${held.files.join(", ")}); emp measure never writes into one`,
+        {
+          suggestion: "give emp measure a folder of its own with --out",
+          path: dir,
+        },
+      );
+    }
+    if (held !== undefined && !force) {
+      throw new UsageError(`${dir} already holds an emp measure session (${held.files.join(", ")})`, {
+        suggestion: "pass --force to replace it, or give this measurement another --out",
+        path: dir,
+      });
+    }
+    if (held !== undefined)
+      say(`replacing the session in ${dir} (--force): removed ${removeMeasureSession(dir).join(", ")}`);
+    return lock;
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }

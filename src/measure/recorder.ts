@@ -1,6 +1,7 @@
 // The session directory of a measurement: samples.arrow (every tick, committed after the baseline
-// and after each run), runs.arrow (rewritten after each run), manifest.json and summary.json.
-// A crash or Ctrl-C loses at most the run in progress.
+// and after each run), runs.arrow (a row appended after each run), manifest.json and summary.json.
+// A crash or Ctrl-C loses at most the run in progress; so does a failed write (a full disk),
+// which leaves both Arrow files complete as of the last run and is thrown as a WriteError.
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { SamplerChannelInfo } from "../native.js";
@@ -10,6 +11,7 @@ import { type Phase, SamplesWriter } from "../results/samples-writer.js";
 import type { TickBatch } from "../sampling/sampler.js";
 import { TREE_CPU_METRIC } from "./meter.js";
 import type { MeasureSummary } from "./summary.js";
+import { boundedSummary } from "./summary-bounds.js";
 
 export interface Provenance {
   emp_version: string;
@@ -21,6 +23,8 @@ export class SessionRecorder {
   readonly session: string;
   private samples?: SamplesWriter;
   private runs?: RunsWriter;
+  /** The write error that ended the session, so that closing does not hide it behind another. */
+  private failure: unknown;
 
   constructor(
     readonly dir: string,
@@ -54,23 +58,36 @@ export class SessionRecorder {
   }
 
   run(record: RunRecord): void {
-    this.runs?.append({
-      ...record,
-      metrics: Object.fromEntries(
-        Object.entries(record.metrics ?? {}).map(([k, v]) => [counterMetric(k).name, v]),
-      ),
-    });
+    try {
+      this.runs?.append({
+        ...record,
+        metrics: Object.fromEntries(
+          Object.entries(record.metrics ?? {}).map(([k, v]) => [counterMetric(k).name, v]),
+        ),
+      });
+    } catch (error) {
+      this.failure ??= error;
+      throw error;
+    }
   }
 
   manifest(value: unknown): void {
     writeJsonAtomic(join(this.dir, "manifest.json"), value);
   }
 
+  /** summary.json, with its per-run details bounded (summary-bounds.ts). */
   summary(summary: MeasureSummary): void {
-    writeJsonAtomic(join(this.dir, "summary.json"), summary);
+    writeJsonAtomic(join(this.dir, "summary.json"), boundedSummary(summary));
   }
 
+  /** Closes both Arrow files; after a failed write only that first error counts. */
   close(): void {
-    this.samples?.close();
+    try {
+      this.samples?.close();
+    } catch (error) {
+      if (this.failure === undefined) throw error;
+    } finally {
+      this.runs?.close();
+    }
   }
 }

@@ -7,8 +7,9 @@ import { existsSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { ResolvedStudy } from "../config/resolve.js";
+import { UsageError, WriteError } from "../errors.js";
 import { Mirror } from "../git/repository.js";
-import { Ledger } from "../ledger/ledger.js";
+import { Ledger, type LedgerRun } from "../ledger/ledger.js";
 import { manifestProcess } from "../ledger/liveness.js";
 import type { EnergyBackend } from "../measure/backend.js";
 import { type MeasuredRun, Meter, runEnergyJ, runMetrics } from "../measure/meter.js";
@@ -16,15 +17,20 @@ import { prepareOutputDir } from "../measure/preflight.js";
 import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
 import type { Provenance } from "../measure/recorder.js";
 import { chooseBackend, MEASURE_DEFAULTS } from "../measure/session.js";
+import { SUMMARY_RUNS_KEPT } from "../measure/summary-bounds.js";
 import { addon, type PerfEventName } from "../native.js";
 import { writeJsonAtomic } from "../results/atomic.js";
+import { DirectoryLock } from "../results/lock.js";
+import { repairResults } from "../results/repair.js";
 import { SamplesWriter } from "../results/samples-writer.js";
+import { heldSession } from "../results/session-files.js";
+import { SpaceReserve } from "../results/space-reserve.js";
+import { HeadTail } from "../util/head-tail.js";
 import { loadCustomStage } from "./custom-stage.js";
 import { describeLeftovers, leftoverProcesses } from "./leftovers.js";
-import { DirectoryLock } from "./lock.js";
 import { planRuns, slotName } from "./plan.js";
 import { buildPipeline, builtinStages, COMMITS_KEY, type Pipeline, type StageRegistry } from "./registry.js";
-import { writeStudyRuns } from "./runs-table.js";
+import { StudyRunsTable } from "./runs-table.js";
 import {
   type CommitContext,
   type CommitState,
@@ -35,7 +41,7 @@ import {
   type Stage,
   StageFailure,
 } from "./stage.js";
-import { type CommitSummary, type StudySummary, summarizeCommits } from "./summary.js";
+import { type CommitSummary, type StudySummary, studyConfigs, summarizeCommits } from "./summary.js";
 import type { StageGroup } from "./types.js";
 
 /** Calls at the edges of a session, its commits (their prepare) and its runs, for library users. */
@@ -78,11 +84,21 @@ export async function runStudy(study: ResolvedStudy, options: StudyOptions = {})
   const { config } = study;
   const out = prepareOutputDir(config.out);
   const lock = DirectoryLock.acquire(out);
-  const ledger = Ledger.open(out);
   try {
-    return await new StudySession(study, out, ledger, options).run();
+    const held = heldSession(out);
+    if (held?.kind === "measure") {
+      throw new UsageError(
+        `${out} holds an emp measure session (${held.files.join(", ")}); a study there would replace its runs.arrow`,
+        { suggestion: "give the study a folder of its own (--out, or `out` in the config)", path: out },
+      );
+    }
+    const ledger = Ledger.open(out);
+    try {
+      return await new StudySession(study, out, ledger, options).run();
+    } finally {
+      ledger.close();
+    }
   } finally {
-    ledger.close();
     lock.release();
   }
 }
@@ -98,6 +114,9 @@ class StudySession {
   private readonly log: (line: string) => void;
   private stopReason: string | undefined;
   private failedStages = 0;
+  /** Warnings about single runs, kept for the first and last runs only (summary-bounds.ts). */
+  private readonly runWarnings = new HeadTail<string[]>(SUMMARY_RUNS_KEPT);
+  private runsTable?: StudyRunsTable;
 
   constructor(
     private readonly study: ResolvedStudy,
@@ -120,6 +139,7 @@ class StudySession {
     const { config } = this.study;
     const dead = this.ledger.markAbandoned();
     for (const { session, why } of dead) this.log(`session ${session.id} is dead: ${why}`);
+    for (const line of repairResults(this.out, { locked: true })) this.log(line);
     // The probe ends what is left in the cgroups of dead emps here: only what survives it is named.
     const reports = addon.probe();
     const backend =
@@ -169,13 +189,33 @@ class StudySession {
       empVersion: String(provenance.emp_version),
       host: provenance.host,
     });
-    this.manifest(provenance, "running");
-    mkdirSync(join(this.out, "samples"), { recursive: true });
-    const samples = new SamplesWriter(
-      join(this.out, "samples", `${this.sessionId}.arrow`),
-      backend.channels,
-      provenance,
-    );
+    let samples: SamplesWriter;
+    // Released before the session's end is recorded, so that a full disk still has room for it.
+    let reserve: SpaceReserve | undefined;
+    try {
+      reserve = SpaceReserve.hold(this.out);
+      this.manifest(provenance, "running");
+      // Built from the ledger once; each run of this session is appended to it.
+      this.runsTable = new StudyRunsTable(
+        join(this.out, "runs.arrow"),
+        this.ledger,
+        provenance,
+        this.sessionId,
+        backend.domains.map((d) => d.domain),
+      );
+      mkdirSync(join(this.out, "samples"), { recursive: true });
+      samples = new SamplesWriter(
+        join(this.out, "samples", `${this.sessionId}.arrow`),
+        backend.channels,
+        provenance,
+      );
+    } catch (error) {
+      // A full disk before the first run: the session is recorded as failed, with the reason.
+      reserve?.release();
+      this.runsTable?.close();
+      this.ledger.endSession(this.sessionId, "failed", (error as Error).message);
+      throw error;
+    }
     const meter = new Meter(backend, {
       sink: samples,
       counters: (config.counters as PerfEventName[] | undefined) ?? MEASURE_DEFAULTS.counters,
@@ -186,8 +226,10 @@ class StudySession {
     let context: SessionContext | undefined;
     // A process that exits now (a second Ctrl-C) still leaves closed files and a recorded state.
     const onForcedExit = () => {
+      reserve?.release();
       try {
         samples.close();
+        this.runsTable?.close();
         this.ledger.endSession(this.sessionId, "interrupted", "stopped at once by a second signal");
         this.manifest(provenance, "interrupted");
       } catch (error) {
@@ -223,33 +265,60 @@ class StudySession {
           await this.execute(stage, context, {});
           if (context.aborted) break;
         }
-        await this.runAll(context, pipeline, slots, provenance);
+        await this.runAll(context, pipeline, slots);
       }
       for (const stage of pipeline.post) {
         try {
           await this.execute(stage, context, {});
         } catch (error) {
+          if (error instanceof WriteError) throw error;
           this.failedStages++;
           this.warnings.push(`post stage ${stage.name} failed: ${(error as Error).message}`);
         }
       }
       if (this.stopReason !== undefined) state = "interrupted";
     } catch (error) {
-      state = this.stopReason !== undefined ? "interrupted" : "failed";
+      // A failed write fails the session even when a signal came too: its files say why.
+      state = this.stopReason !== undefined && !(error instanceof WriteError) ? "interrupted" : "failed";
       failure = error;
-    } finally {
-      process.off("exit", onForcedExit);
-      meter.stop();
-      samples.close();
+    }
+    // After a failed write each step still runs, so that the ledger and the manifest say so; the
+    // first error is the one reported.
+    const fail = (error: unknown) => {
+      failure ??= error;
+      state = "failed";
+    };
+    process.off("exit", onForcedExit);
+    meter.stop();
+    reserve.release();
+    if (meter.failure !== undefined && failure === undefined) fail(meter.failure);
+    for (const close of [() => samples.close(), () => this.runsTable?.close()]) {
+      try {
+        close();
+      } catch (error) {
+        fail(error);
+      }
     }
     const summary = this.summary(backend, meter, state === "interrupted", context);
-    writeJsonAtomic(join(this.out, "summary.json"), summary);
-    this.ledger.endSession(
-      this.sessionId,
-      state,
-      failure === undefined ? this.stopReason : (failure as Error).message,
-    );
-    this.manifest(provenance, state, failure);
+    try {
+      writeJsonAtomic(join(this.out, "summary.json"), summary);
+    } catch (error) {
+      fail(error);
+    }
+    try {
+      this.ledger.endSession(
+        this.sessionId,
+        state,
+        failure === undefined ? this.stopReason : (failure as Error).message,
+      );
+    } catch (error) {
+      fail(error);
+    }
+    try {
+      this.manifest(provenance, state, failure);
+    } catch (error) {
+      fail(error);
+    }
     if (context !== undefined) await this.hooks.sessionEnd?.(context, summary);
     if (failure !== undefined && state === "failed") throw failure;
     return summary;
@@ -388,12 +457,7 @@ class StudySession {
     return false;
   }
 
-  private async runAll(
-    session: SessionContext,
-    pipeline: Pipeline,
-    slots: RunSlot[],
-    provenance: Provenance,
-  ): Promise<void> {
+  private async runAll(session: SessionContext, pipeline: Pipeline, slots: RunSlot[]): Promise<void> {
     const byCommit = new Map(this.states.map((s) => [s.commit.sha, s]));
     const startedMs = Date.now();
     let done = 0;
@@ -415,7 +479,7 @@ class StudySession {
           return session.baselineW;
         },
         slot,
-        record: (result) => this.record(session, slot, result, provenance),
+        record: (result) => this.record(slot, result),
       };
       await this.hooks.runStart?.(context);
       for (const stage of pipeline.run) {
@@ -423,13 +487,15 @@ class StudySession {
         try {
           await this.execute(stage, context, { commit: slot.commit.sha });
         } catch (error) {
+          // Results that cannot be written end the session: the next runs could not be kept either.
+          if (error instanceof WriteError) throw error;
           if (session.aborted) break;
           this.failedStages++;
           // A shell step's log is not in its message: named here, once.
           const log = error instanceof StageFailure && error.logPath ? ` (log: ${error.logPath})` : "";
-          this.warnings.push(
+          this.runWarnings.push([
             `${slot.commit.short} ${slotName(slot)}: ${stage.name} failed: ${(error as Error).message}${log}`,
-          );
+          ]);
         }
       }
       await this.hooks.runEnd?.(context);
@@ -450,13 +516,8 @@ class StudySession {
   }
 
   /** Keeps a measured run: the ledger first (the durable record), then runs.arrow from it. */
-  private record(
-    session: SessionContext,
-    slot: RunSlot,
-    result: MeasuredRun,
-    provenance: Provenance,
-  ): number {
-    const id = this.ledger.addRun({
+  private record(slot: RunSlot, result: MeasuredRun): number {
+    const run: LedgerRun = {
       sessionId: this.sessionId,
       commit: slot.commit.sha,
       configHash: this.study.hash,
@@ -471,10 +532,12 @@ class StudySession {
       energy: runEnergyJ(result),
       metrics: runMetrics(result),
       warnings: result.warnings,
-    });
+    };
+    const id = this.ledger.addRun(run);
     this.outcomes.push({ slot, id, result });
-    for (const w of result.warnings) this.warnings.push(`${slot.commit.short} ${slotName(slot)}: ${w}`);
-    writeStudyRuns(join(this.out, "runs.arrow"), this.ledger, this.study.hash, provenance, session.sessionId);
+    if (result.warnings.length > 0)
+      this.runWarnings.push(result.warnings.map((w) => `${slot.commit.short} ${slotName(slot)}: ${w}`));
+    this.runsTable?.append({ ...run, id });
     return id;
   }
 
@@ -484,6 +547,7 @@ class StudySession {
       out: this.out,
       session: null,
       config_hash: this.study.hash,
+      configs: studyConfigs(this.ledger.sessions()),
       estimated: backend.estimated,
       commits: summarizeCommits(
         this.states.map((s) => s.commit),
@@ -509,6 +573,7 @@ class StudySession {
       out: this.out,
       session: this.sessionId,
       config_hash: this.study.hash,
+      configs: studyConfigs(this.ledger.sessions()),
       estimated: backend.estimated,
       commits,
       skipped: this.states
@@ -524,6 +589,12 @@ class StudySession {
       // A backend warning that a run already carries is listed once, as that run's.
       warnings: [
         ...this.warnings,
+        ...this.runWarnings.items().flat(),
+        ...(this.runWarnings.omitted > 0
+          ? [
+              `warnings of ${this.runWarnings.omitted} more runs are left out of this summary: runs.arrow (column warnings) and the ledger hold every run's`,
+            ]
+          : []),
         ...meter.warnings,
         ...backend.warnings().filter((w) => !this.outcomes.some((o) => o.result.warnings.includes(w))),
       ],

@@ -2,7 +2,7 @@
 // of the net energy of every measured run under the study's config, all sessions together.
 
 import { median } from "simple-statistics";
-import type { LedgerRunRow } from "../ledger/ledger.js";
+import type { LedgerRunRow, SessionRow } from "../ledger/ledger.js";
 import { failureText, runFailed } from "../measure/run-failure.js";
 import { summarize } from "../stats/summary.js";
 import type { CommitInfo } from "./types.js";
@@ -39,11 +39,26 @@ export interface SkippedCommit {
   log: string | null;
 }
 
+/** A config the study's folder holds: the sessions run with it and their measured runs. */
+export interface StudyConfig {
+  config_hash: string;
+  /** Measured runs (warmups apart), every session together. */
+  runs: number;
+  sessions: number;
+  first_session: { id: string; started_at: string };
+  last_session: { id: string; started_at: string };
+}
+
 export interface StudySummary {
   out: string;
   /** The session that measured; null when nothing was left to measure (no session was recorded). */
   session: string | null;
   config_hash: string;
+  /**
+   * Every config the folder holds (this session's among them), oldest first: runs.arrow has the
+   * runs of each, and `emp report --config HASH` reads one.
+   */
+  configs: StudyConfig[];
   estimated: boolean;
   commits: CommitSummary[];
   skipped: SkippedCommit[];
@@ -114,4 +129,27 @@ export function summarizeCommits(
       domains,
     };
   });
+}
+
+/** The configs of a folder's sessions (newest first, as the ledger lists them), oldest first. */
+export function studyConfigs(sessions: readonly SessionRow[]): StudyConfig[] {
+  const byHash = new Map<string, StudyConfig>();
+  for (const session of [...sessions].reverse()) {
+    const at = { id: session.id, started_at: session.startedAt };
+    const config = byHash.get(session.configHash);
+    if (config === undefined) {
+      byHash.set(session.configHash, {
+        config_hash: session.configHash,
+        runs: session.measuredRuns,
+        sessions: 1,
+        first_session: at,
+        last_session: at,
+      });
+      continue;
+    }
+    config.runs += session.measuredRuns;
+    config.sessions++;
+    config.last_session = at;
+  }
+  return [...byHash.values()];
 }

@@ -46,7 +46,7 @@ export function readPowerTrace(
 ): PowerTrace {
   const table = readArrowTable(
     path,
-    "a crash mid-write can leave it torn; emp's recoverSamples repairs it from its journal",
+    "emp report and emp plot repair a file a crash or a full disk left torn, where its folder can be written",
   );
   const channels = channelsOf(table);
   const series = EnergySeries.forChannels(channels).filter(

@@ -1,10 +1,15 @@
 // Results directories read back for report and plot: the runs of `emp measure` sessions and `emp run`
 // studies (runs.arrow), where each session's samples are, and the study's bare mirror of its repository.
+// A study folder holds the runs of every config it was run with; one config is read at a time: the
+// one measured last, or the one `--config` names. What a crash or a full disk left half written is
+// repaired first (results/repair.ts).
 import { existsSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Table } from "apache-arrow";
 import { EmpError, UsageError } from "../errors.js";
+import { DirectoryLock } from "../results/lock.js";
 import { readArrowTable } from "../results/read.js";
+import { repairResults } from "../results/repair.js";
 
 /** Which energy of a run to analyse: idle baseline subtracted (net) or as the counters read it (raw). */
 export type EnergyKind = "net" | "raw";
@@ -21,6 +26,8 @@ export interface RunRow {
   index: number;
   /** The run's number in its session's samples. */
   run: number;
+  /** The study config it ran under; null in an emp measure session. */
+  configHash: string | null;
   warmup: boolean;
   startNs: bigint;
   endNs: bigint;
@@ -43,6 +50,21 @@ export interface ResultsDir {
   repoGit: string | null;
   /** The energy came from the labelled estimate, not a sensor (runs.arrow's provenance says). */
   estimated: boolean;
+  /** Every config the study's runs.arrow holds, in the order first measured; none for a session. */
+  configs: ConfigRuns[];
+  /** The config whose runs were read: the one measured last, or `--config`'s; null for a session. */
+  config: string | null;
+}
+
+/** A config of a study and its measured runs (warmups apart). */
+export interface ConfigRuns {
+  hash: string;
+  runs: number;
+}
+
+export interface LoadOptions {
+  /** A study config's hash or a unique prefix of it; default: the config measured last. */
+  config?: string;
 }
 
 export interface LoadedResults {
@@ -51,16 +73,19 @@ export interface LoadedResults {
   rows: RunRow[];
   /** Energy domains, in the order their columns first appear. */
   domains: string[];
+  /** Files repaired on the way (after a crash or a failed write), a line each for a person. */
+  repaired: string[];
 }
 
 const FIX_DIR = "pass a results directory written by `emp measure --out DIR` or by `emp run`";
 
 /** Reads runs.arrow of every directory; a missing directory or file is a usage error (exit 2). */
-export function loadResults(dirs: readonly string[]): LoadedResults {
+export function loadResults(dirs: readonly string[], options: LoadOptions = {}): LoadedResults {
   if (dirs.length === 0) throw new UsageError("no results directory given", { suggestion: FIX_DIR });
   const loaded: ResultsDir[] = [];
   const rows: RunRow[] = [];
   const domains: string[] = [];
+  const repaired: string[] = [];
   for (const dir of dirs) {
     const path = resolve(dir);
     if (!existsSync(path)) {
@@ -76,13 +101,122 @@ export function loadResults(dirs: readonly string[]): LoadedResults {
         path: runsPath,
       });
     }
-    const table = readArrowTable(runsPath, "the file is damaged or was not written by emp; measure again");
-    const dirRows = tableRows(table, dir);
+    repaired.push(...repairResults(path));
+    const study = isStudy(path);
+    const table = readRuns(path, runsPath, study ? FIX_STUDY(dir) : FIX_SESSION);
+    const allRows = tableRows(table, dir);
+    const configs = configsOf(allRows);
+    if (study && configs.length === 0 && options.config !== undefined) {
+      throw new UsageError(
+        `--config ${options.config}: ${dir}/runs.arrow was written before it kept config hashes`,
+        {
+          suggestion: `\`emp resume ${dir}\` writes it again from ledger.sqlite, with them`,
+        },
+      );
+    }
+    const config = chooseConfig(dir, allRows, configs, options.config);
+    const dirRows = config === null ? allRows : allRows.filter((r) => r.configHash === config);
     for (const domain of tableDomains(table)) if (!domains.includes(domain)) domains.push(domain);
     rows.push(...dirRows);
-    loaded.push({ ...describeDir(dir, path, dirRows), estimated: wasEstimated(table) });
+    loaded.push({ ...describeDir(dir, path, dirRows), estimated: wasEstimated(table), configs, config });
   }
-  return { dirs: loaded, rows, domains };
+  return { dirs: loaded, rows, domains, repaired };
+}
+
+const FIX_SESSION =
+  "emp measure leaves runs.arrow complete after every run, so this one was cut short or changed since; measure again (--force replaces the session)";
+const FIX_STUDY = (dir: string) =>
+  `\`emp resume ${dir}\` writes it again from ledger.sqlite, which holds every run (and measures what the study still lacks)`;
+
+/** An emp run folder: it has a ledger (or, from older versions, a samples folder). */
+function isStudy(path: string): boolean {
+  return existsSync(join(path, "ledger.sqlite")) || existsSync(join(path, "samples"));
+}
+
+/** Tries to read `runsPath`; while another emp is writing the folder, a read mid-append is tried again. */
+function readRuns(dir: string, runsPath: string, suggestion: string): Table {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return readArrowTable(runsPath, suggestion);
+    } catch (error) {
+      // An append rewrites the file's last few kilobytes in about a millisecond.
+      if (attempt >= 20 || DirectoryLock.owner(dir) === undefined) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+}
+
+/** The configs of a study's rows, in the order first measured, with their measured runs. */
+function configsOf(rows: readonly RunRow[]): ConfigRuns[] {
+  const runs = new Map<string, number>();
+  for (const row of rows) {
+    if (row.configHash === null) continue;
+    runs.set(row.configHash, (runs.get(row.configHash) ?? 0) + (row.warmup ? 0 : 1));
+  }
+  return [...runs].map(([hash, n]) => ({ hash, runs: n }));
+}
+
+const short = (hash: string) => hash.slice(0, 12);
+const listed = (configs: readonly ConfigRuns[]) =>
+  configs.map((c) => `${short(c.hash)} (${c.runs} runs)`).join(", ");
+
+/** The config to read: `wanted` (a unique prefix) or, by default, that of the run measured last. */
+function chooseConfig(
+  dir: string,
+  rows: readonly RunRow[],
+  configs: readonly ConfigRuns[],
+  wanted: string | undefined,
+): string | null {
+  if (configs.length === 0) {
+    if (wanted === undefined) return null;
+    throw new UsageError(`--config ${wanted}: ${dir} is an emp measure session, which has no configs`, {
+      suggestion: "--config picks one of the configs an emp run study holds; leave it out here",
+    });
+  }
+  if (wanted === undefined) return [...rows].reverse().find((r) => r.configHash !== null)?.configHash ?? null;
+  const matches = configs.filter((c) => c.hash.startsWith(wanted.toLowerCase()));
+  if (matches.length === 1) return (matches[0] as ConfigRuns).hash;
+  if (matches.length === 0) {
+    throw new UsageError(`--config ${wanted}: ${dir} holds no such config`, {
+      suggestion: `it holds ${listed(configs)}`,
+    });
+  }
+  throw new UsageError(
+    `--config ${wanted} is ambiguous: ${dir} holds ${matches.length} configs that begin so`,
+    {
+      suggestion: `give more of the hash: ${listed(matches)}`,
+    },
+  );
+}
+
+/** For --json: per study folder, the config read and every config it holds. */
+export function studyConfigs(results: LoadedResults): {
+  dir: string;
+  shown: string;
+  configs: { config_hash: string; runs: number }[];
+}[] {
+  return results.dirs.flatMap((d) =>
+    d.config === null
+      ? []
+      : [
+          {
+            dir: d.dir,
+            shown: d.config,
+            configs: d.configs.map((c) => ({ config_hash: c.hash, runs: c.runs })),
+          },
+        ],
+  );
+}
+
+/** A line for a person where a folder holds more than one config: which was read, and the others. */
+export function configNote(dir: ResultsDir, chosen: boolean): string | undefined {
+  if (dir.config === null || dir.configs.length < 2) return undefined;
+  const others = dir.configs.filter((c) => c.hash !== dir.config);
+  const shown = dir.configs.find((c) => c.hash === dir.config);
+  return (
+    `${dir.dir} holds ${dir.configs.length} configs; this is ${short(dir.config)} (${shown?.runs ?? 0} runs, ` +
+    `${chosen ? "chosen with --config" : "the one measured last"}); the others: ${listed(others)}; pick one with --config HASH`
+  );
 }
 
 /** Domains from the `<domain>_net_j` columns, named by their field metadata. */
@@ -105,6 +239,8 @@ function tableRows(table: Table, dir: string): RunRow[] {
   const optional = (name: string): unknown[] | null =>
     table.getChild(name) === null ? null : Array.from(table.getChild(name) ?? []);
   const session = column("session") as string[];
+  // Only a study's table has config hashes, and only since it holds every config's runs.
+  const configHash = (optional("config_hash") ?? []) as (string | null)[];
   const commit = column("commit") as (string | null)[];
   const label = column("label") as string[];
   const index = column("index") as number[];
@@ -135,6 +271,7 @@ function tableRows(table: Table, dir: string): RunRow[] {
     label: label[i] ?? "",
     index: index[i] as number,
     run: run[i] as number,
+    configHash: configHash[i] ?? null,
     warmup: warmup[i] as boolean,
     startNs: startNs[i] as bigint,
     endNs: endNs[i] as bigint,
@@ -158,7 +295,11 @@ function wasEstimated(table: Table): boolean {
   }
 }
 
-function describeDir(dir: string, path: string, rows: readonly RunRow[]): Omit<ResultsDir, "estimated"> {
+function describeDir(
+  dir: string,
+  path: string,
+  rows: readonly RunRow[],
+): Pick<ResultsDir, "dir" | "kind" | "samples" | "repoGit"> {
   const samples = new Map<string, string>();
   const sessions = [...new Set(rows.map((r) => r.session))];
   const study = existsSync(join(path, "samples")) && statSync(join(path, "samples")).isDirectory();

@@ -2,6 +2,7 @@
 // directory, fsynced, then renamed over the target (rename is atomic within a file system).
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { toWriteError } from "./write-error.js";
 
 /** Writes all of `chunk` at `position` (or the current offset), looping over short writes. */
 export function writeAllSync(fd: number, chunk: Uint8Array, position: number | null = null): void {
@@ -22,8 +23,19 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Replaces `path` with `data` atomically: readers see the old file or the new one, never a mix. */
+/**
+ * Replaces `path` with `data` atomically: readers see the old file or the new one, never a mix.
+ * A failed write (a full disk) leaves the old file and throws a WriteError naming `path`.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  try {
+    replaceFile(path, data);
+  } catch (error) {
+    throw toWriteError(error, path);
+  }
+}
+
+function replaceFile(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;

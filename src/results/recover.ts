@@ -2,9 +2,9 @@
 // and appends the complete batches of the run that was in progress from its journal.
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { Message, MessageHeader, MetadataVersion, type Schema } from "apache-arrow";
-import { FileBlock, Footer } from "apache-arrow/ipc/metadata/file";
+import { Message, MessageHeader, type Schema } from "apache-arrow";
 import { writeAllSync } from "./atomic.js";
+import { FileBlock, fileTail } from "./ipc-file.js";
 
 interface ScannedMessage {
   offset: number;
@@ -98,20 +98,13 @@ export function recoverSamples(path: string): Recovery {
   const appended = fromJournal.map((m) => ({ ...m, offset: m.offset + base }));
   const all = [...kept, ...appended];
   const block = (m: ScannedMessage) => new FileBlock(m.metaDataLength, m.bodyLength, m.offset);
-  const footer = Footer.encode(
-    new Footer(
+  const tail = Buffer.concat([
+    journal.subarray(0, journalEnd),
+    fileTail(
       main.schema,
-      MetadataVersion.V5,
       all.filter((m) => m.type === MessageHeader.RecordBatch).map(block),
       all.filter((m) => m.type === MessageHeader.DictionaryBatch).map(block),
     ),
-  );
-  const tail = Buffer.concat([
-    journal.subarray(0, journalEnd),
-    new Uint8Array(Int32Array.of(-1, 0).buffer),
-    footer,
-    new Uint8Array(Int32Array.of(footer.byteLength).buffer),
-    Buffer.from("ARROW1"),
   ]);
   const fd = openSync(path, "r+");
   try {

@@ -1,5 +1,11 @@
-// runs.arrow: one row per run of a session, rewritten whole and atomically after each run (the
-// table is small: a row per run), so it always holds every finished run.
+// runs.arrow: one row per run of a session (or of a study: every session), complete and readable
+// after every run. Runs are appended, never the whole file rewritten: the rows go in record
+// batches of RUNS_PER_BATCH; only the last batch, which is still filling, and the footer after it
+// are written again when a run is added. The batches before it are never touched, and the footer
+// lists one block per RUNS_PER_BATCH runs, so an append costs the same at run 10 and at run
+// 10,000. The tail is replaced through an undo journal (tail-journal.ts), so a crash or a full
+// disk mid-append leaves the file as it was after the previous run.
+import { closeSync, openSync } from "node:fs";
 import {
   Bool,
   type Data,
@@ -7,17 +13,17 @@ import {
   Float64,
   Int32,
   Int64,
-  List,
   makeData,
   RecordBatch,
   Schema,
   Struct,
-  Table,
-  tableToIPC,
   Utf8,
-  vectorFromArray,
 } from "apache-arrow";
 import { writeFileAtomic } from "./atomic.js";
+import { boolData, float64Data, int32Data, int64Data, UTF8_LIST, utf8Data, utf8ListData } from "./columns.js";
+import { BlockWriter, type FileBlock, fileTail } from "./ipc-file.js";
+import { TailJournal } from "./tail-journal.js";
+import { toWriteError } from "./write-error.js";
 
 /** A per-run number other than energy (a perf counter, a temperature), with its unit. */
 export interface RunMetric {
@@ -38,7 +44,10 @@ export function counterMetric(counter: string): RunMetric {
 }
 
 export interface RunsWriterOptions {
+  /** The session of rows that name none. */
   session: string;
+  /** A `config_hash` column after `session` (a study's table, which holds every config's runs). */
+  configHash?: boolean;
   /** Energy domains, each giving `<domain>_raw_j`, `<domain>_baseline_j` and `<domain>_net_j`. */
   domains: readonly string[];
   /** Extra Float64 columns, null where a run has no value. */
@@ -62,6 +71,8 @@ export interface RunRecord {
   run: number;
   /** The session that measured it, where a table gathers runs of several sessions. */
   session?: string;
+  /** The study config it was measured under (the `config_hash` column, where the table has one). */
+  configHash?: string;
   warmup: boolean;
   /** CLOCK_MONOTONIC ns, the clock of samples.arrow. */
   startNs: bigint;
@@ -76,155 +87,197 @@ export interface RunRecord {
 
 const NS_PER_S = 1e9;
 
+/**
+ * Rows of a record batch. The last batch is built and written again at every run, so its size
+ * bounds an append's cost; the footer grows by one block per this many runs.
+ */
+export const RUNS_PER_BATCH = 64;
+
 function meta(unit: string): Map<string, string> {
   return new Map([["unit", unit]]);
 }
 
 export class RunsWriter {
   readonly schema: Schema;
-  private readonly rows: RunRecord[] = [];
+  private readonly writer = new BlockWriter();
+  private readonly journal: TailJournal;
+  private fd: number | null;
+  /** Full record batches, never written again. */
+  private readonly sealed: FileBlock[] = [];
+  /** Where the batch still filling starts: the end of the sealed batches. */
+  private sealedEnd = 0;
+  /** Rows of the batch still filling. */
+  private open: RunRecord[] = [];
+  /** The file from sealedEnd to its end as last written: the undo of the next append. */
+  private tail: Uint8Array = new Uint8Array(0);
+  private count = 0;
 
+  /** Writes `path` whole (atomically) holding `runs`, then keeps it open for appends. */
   constructor(
     readonly path: string,
     private readonly options: RunsWriterOptions,
+    runs: readonly RunRecord[] = [],
   ) {
-    const fields: Field[] = [
-      new Field("session", new Utf8(), false),
-      new Field("commit", new Utf8(), true),
-      new Field("label", new Utf8(), false),
-      new Field("index", new Int32(), false),
-      new Field("run", new Int32(), false),
-      new Field("warmup", new Bool(), false),
-      new Field("start_ns", new Int64(), false, meta("ns")),
-      new Field("end_ns", new Int64(), false, meta("ns")),
-      new Field("duration_s", new Float64(), false, meta("s")),
-      new Field("exit_code", new Int32(), true),
-      new Field("signal", new Utf8(), true),
-    ];
-    for (const domain of options.domains) {
-      for (const kind of ["raw", "baseline", "net"]) {
-        fields.push(
-          new Field(`${domain}_${kind}_j`, new Float64(), true, new Map([...meta("J"), ["domain", domain]])),
-        );
-      }
+    this.schema = runsSchema(options);
+    // The journal is emptied first: a record of an earlier file must never apply to this one.
+    this.journal = new TailJournal(path);
+    try {
+      writeFileAtomic(path, this.layout(runs));
+      this.fd = openSync(path, "r+");
+    } catch (error) {
+      this.journal.close();
+      throw toWriteError(error, path);
     }
-    for (const metric of options.metrics ?? []) {
-      fields.push(new Field(metric.name, new Float64(), true, meta(metric.unit)));
-    }
-    fields.push(new Field("warnings", new List(new Field("item", new Utf8(), true)), false));
-    const names = new Set<string>();
-    for (const field of fields) {
-      if (names.has(field.name)) throw new Error(`runs.arrow would have two columns named ${field.name}`);
-      names.add(field.name);
-    }
-    this.schema = new Schema(
-      fields,
-      new Map([
-        ["emp.table", "runs"],
-        ["emp.provenance", JSON.stringify(options.provenance ?? null)],
-      ]),
-    );
   }
 
-  get runs(): readonly RunRecord[] {
-    return this.rows;
+  /** Runs in the file. */
+  get length(): number {
+    return this.count;
   }
 
-  /** Replaces every row and rewrites runs.arrow once (a table rebuilt from a ledger). */
-  write(runs: readonly RunRecord[]): void {
-    this.rows.splice(0, this.rows.length, ...runs);
-    writeFileAtomic(this.path, this.toIPC());
-  }
-
-  /** Adds a finished run and rewrites runs.arrow with every run so far. */
+  /** Adds a finished run: the last batch gets it, and the file stays complete (see the top of the file). */
   append(run: RunRecord): void {
-    this.rows.push(run);
-    writeFileAtomic(this.path, this.toIPC());
+    const fd = this.fd;
+    if (fd === null) throw new Error(`${this.path} is closed`);
+    const rows = [...this.open, run];
+    const { bytes, block } = this.batchAt(rows, this.sealedEnd);
+    const tail = Buffer.concat([...bytes, fileTail(this.schema, [...this.sealed, block])]);
+    try {
+      this.journal.replace(fd, this.sealedEnd, this.tail, tail);
+    } catch (error) {
+      throw toWriteError(error, this.path);
+    }
+    this.count++;
+    if (rows.length < RUNS_PER_BATCH) {
+      this.open = rows;
+      this.tail = tail;
+      return;
+    }
+    const batchBytes = block.metaDataLength + block.bodyLength;
+    this.sealed.push(block);
+    this.sealedEnd += batchBytes;
+    this.open = [];
+    this.tail = tail.subarray(batchBytes);
   }
 
-  /** The whole table as Arrow IPC file bytes. */
-  toIPC(): Uint8Array {
-    return tableToIPC(new Table(this.recordBatch()), "file");
+  /** Closes the file and removes its journal. Idempotent. */
+  close(): void {
+    if (this.fd === null) return;
+    closeSync(this.fd);
+    this.fd = null;
+    this.journal.close();
   }
 
-  private recordBatch(): RecordBatch {
-    const rows = this.rows;
-    const columns: Data[] = [];
-    const add = (type: Field["type"], values: unknown[]) => {
-      const vector = vectorFromArray(values, type);
-      const data = vector.data[0];
-      if (vector.data.length !== 1 || data === undefined) throw new Error("expected one chunk per column");
-      columns.push(data);
-    };
-    add(
-      new Utf8(),
-      rows.map((r) => r.session ?? this.options.session),
-    );
-    add(
-      new Utf8(),
-      rows.map((r) => r.commit ?? null),
-    );
-    add(
-      new Utf8(),
-      rows.map((r) => r.label),
-    );
-    add(
-      new Int32(),
-      rows.map((r) => r.index),
-    );
-    add(
-      new Int32(),
-      rows.map((r) => r.run),
-    );
-    add(
-      new Bool(),
-      rows.map((r) => r.warmup),
-    );
-    add(
-      new Int64(),
-      rows.map((r) => r.startNs),
-    );
-    add(
-      new Int64(),
-      rows.map((r) => r.endNs),
-    );
-    add(
-      new Float64(),
-      rows.map((r) => Number(r.endNs - r.startNs) / NS_PER_S),
-    );
-    add(
-      new Int32(),
-      rows.map((r) => r.exitCode),
-    );
-    add(
-      new Utf8(),
-      rows.map((r) => r.signal),
+  /** The whole file for `runs`; sets the writer's state to match it. */
+  private layout(runs: readonly RunRecord[]): Uint8Array {
+    this.writer.start(this.schema);
+    const parts: Uint8Array[] = [...this.writer.take().chunks];
+    let at = parts.reduce((n, p) => n + p.byteLength, 0);
+    const full = runs.length - (runs.length % RUNS_PER_BATCH);
+    for (let from = 0; from < full; from += RUNS_PER_BATCH) {
+      const { bytes, block } = this.batchAt(runs.slice(from, from + RUNS_PER_BATCH), at);
+      parts.push(...bytes);
+      this.sealed.push(block);
+      at += block.metaDataLength + block.bodyLength;
+    }
+    this.sealedEnd = at;
+    this.open = runs.slice(full);
+    const tailParts: Uint8Array[] = [];
+    const blocks = [...this.sealed];
+    if (this.open.length > 0) {
+      const { bytes, block } = this.batchAt(this.open, at);
+      tailParts.push(...bytes);
+      blocks.push(block);
+    }
+    tailParts.push(fileTail(this.schema, blocks));
+    this.tail = Buffer.concat(tailParts);
+    this.count = runs.length;
+    return Buffer.concat([...parts, this.tail]);
+  }
+
+  /** The record batch of `rows` as the bytes of its message at `offset` in the file, and its block. */
+  private batchAt(rows: readonly RunRecord[], offset: number): { bytes: Uint8Array[]; block: FileBlock } {
+    this.writer.position = offset;
+    const { chunks, block } = this.writer.writeRecordBatch(this.recordBatch(rows));
+    return { bytes: chunks, block };
+  }
+
+  private recordBatch(rows: readonly RunRecord[]): RecordBatch {
+    const columns: Data[] = [utf8Data(rows.map((r) => r.session ?? this.options.session))];
+    if (this.options.configHash) columns.push(utf8Data(rows.map((r) => r.configHash ?? null)));
+    columns.push(
+      utf8Data(rows.map((r) => r.commit ?? null)),
+      utf8Data(rows.map((r) => r.label)),
+      int32Data(rows.map((r) => r.index)),
+      int32Data(rows.map((r) => r.run)),
+      boolData(rows.map((r) => r.warmup)),
+      int64Data(rows.map((r) => r.startNs)),
+      int64Data(rows.map((r) => r.endNs)),
+      float64Data(rows.map((r) => Number(r.endNs - r.startNs) / NS_PER_S)),
+      int32Data(rows.map((r) => r.exitCode)),
+      utf8Data(rows.map((r) => r.signal)),
     );
     for (const domain of this.options.domains) {
       for (const key of ["rawJ", "baselineJ", "netJ"] as const) {
         // A value that is not a number of joules (unknown: NaN) is stored as null, never as NaN.
-        add(
-          new Float64(),
-          rows.map((r) => finiteOrNull(r.energy[domain]?.[key])),
-        );
+        columns.push(float64Data(rows.map((r) => finiteOrNull(r.energy[domain]?.[key]))));
       }
     }
     for (const metric of this.options.metrics ?? []) {
-      add(
-        new Float64(),
-        rows.map((r) => r.metrics?.[metric.name] ?? null),
-      );
+      columns.push(float64Data(rows.map((r) => finiteOrNull(r.metrics?.[metric.name]))));
     }
-    add(
-      new List(new Field("item", new Utf8(), true)),
-      rows.map((r) => [...(r.warnings ?? [])]),
-    );
-    const length = rows.length;
+    columns.push(utf8ListData(rows.map((r) => r.warnings ?? [])));
     return new RecordBatch(
       this.schema,
-      makeData({ type: new Struct(this.schema.fields), length, nullCount: 0, children: columns }),
+      makeData({
+        type: new Struct(this.schema.fields),
+        length: rows.length,
+        nullCount: 0,
+        children: columns,
+      }),
     );
   }
+}
+
+/** The columns of runs.arrow for these domains and metrics; the provenance goes into its metadata. */
+export function runsSchema(options: RunsWriterOptions): Schema {
+  const fields: Field[] = [new Field("session", new Utf8(), false)];
+  if (options.configHash) fields.push(new Field("config_hash", new Utf8(), true));
+  fields.push(
+    new Field("commit", new Utf8(), true),
+    new Field("label", new Utf8(), false),
+    new Field("index", new Int32(), false),
+    new Field("run", new Int32(), false),
+    new Field("warmup", new Bool(), false),
+    new Field("start_ns", new Int64(), false, meta("ns")),
+    new Field("end_ns", new Int64(), false, meta("ns")),
+    new Field("duration_s", new Float64(), false, meta("s")),
+    new Field("exit_code", new Int32(), true),
+    new Field("signal", new Utf8(), true),
+  );
+  for (const domain of options.domains) {
+    for (const kind of ["raw", "baseline", "net"]) {
+      fields.push(
+        new Field(`${domain}_${kind}_j`, new Float64(), true, new Map([...meta("J"), ["domain", domain]])),
+      );
+    }
+  }
+  for (const metric of options.metrics ?? []) {
+    fields.push(new Field(metric.name, new Float64(), true, meta(metric.unit)));
+  }
+  fields.push(new Field("warnings", UTF8_LIST, false));
+  const names = new Set<string>();
+  for (const field of fields) {
+    if (names.has(field.name)) throw new Error(`runs.arrow would have two columns named ${field.name}`);
+    names.add(field.name);
+  }
+  return new Schema(
+    fields,
+    new Map([
+      ["emp.table", "runs"],
+      ["emp.provenance", JSON.stringify(options.provenance ?? null)],
+    ]),
+  );
 }
 
 function finiteOrNull(value: number | null | undefined): number | null {

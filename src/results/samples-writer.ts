@@ -26,13 +26,10 @@ import {
   Int8,
   Int32,
   Int64,
-  Message,
   makeData,
   RecordBatch,
-  RecordBatchFileWriter,
   Schema,
   Struct,
-  type TypeMap,
   Uint8,
   Uint16,
   Uint32,
@@ -40,10 +37,11 @@ import {
   Utf8,
   vectorFromArray,
 } from "apache-arrow";
-import type { ArrayBufferViewInput } from "apache-arrow/util/buffer";
 import type { SamplerChannelInfo } from "../native.js";
 import type { TickBatch } from "../sampling/sampler.js";
 import { fsyncDir, writeAllSync } from "./atomic.js";
+import { BlockWriter, writeChunks } from "./ipc-file.js";
+import { toWriteError } from "./write-error.js";
 
 /**
  * What the machine was doing at a tick. "cooldown" is only the idle time asked for between runs
@@ -126,62 +124,6 @@ export function samplesSchema(channels: readonly SamplerChannelInfo[], provenanc
       ["emp.provenance", JSON.stringify(provenance ?? null)],
     ]),
   );
-}
-
-/**
- * An Arrow file writer whose bytes are collected synchronously instead of going to its async
- * queue, and whose footer can be written without closing it.
- */
-class BlockWriter extends RecordBatchFileWriter<TypeMap> {
-  private chunks: Uint8Array[] = [];
-  private chunkBytes = 0;
-
-  protected override _write(chunk: ArrayBufferViewInput): this {
-    if (!this._started || !ArrayBuffer.isView(chunk) || chunk.byteLength === 0) return this;
-    this.chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    this.chunkBytes += chunk.byteLength;
-    this._position += chunk.byteLength;
-    return this;
-  }
-
-  /**
-   * Magic, then the schema message the Arrow spec puts at the head of the embedded stream (the
-   * JS file writer leaves it out), so the file up to its footer is also a readable stream.
-   */
-  start(schema: Schema): void {
-    this.reset(undefined, schema);
-    this._writeMessage(Message.from(schema));
-  }
-
-  /** Offset in the file of the next byte written. */
-  get position(): number {
-    return this._position;
-  }
-
-  set position(offset: number) {
-    this._position = offset;
-  }
-
-  /** Appends EOS, footer, footer length and magic for the blocks written so far. */
-  writeFooter(schema: Schema): void {
-    this._writeFooter(schema);
-  }
-
-  take(): { chunks: Uint8Array[]; bytes: number } {
-    const out = { chunks: this.chunks, bytes: this.chunkBytes };
-    this.chunks = [];
-    this.chunkBytes = 0;
-    return out;
-  }
-}
-
-function writeChunks(fd: number, chunks: readonly Uint8Array[], position: number): number {
-  let at = position;
-  for (const chunk of chunks) {
-    writeAllSync(fd, chunk, at);
-    at += chunk.byteLength;
-  }
-  return at - position;
 }
 
 const COPY_CHUNK_BYTES = 1 << 20;
@@ -373,15 +315,21 @@ export class SamplesWriter {
   private readonly storage: ChannelStorage[];
   private readonly maskWidth: 1 | 2 | 4;
   private rows: SampleRows;
-  private mainFd: number | null;
-  private journalFd: number | null;
+  private mainFd: number | null = null;
+  private journalFd: number | null = null;
   private journalBytes = 0;
   /** End of the record batches in samples.arrow; its footer starts here. */
   private committedEnd = 0;
   private committed = 0;
   private pending = 0;
+  /** The footer written at the last commit, from committedEnd: put back if a write fails. */
+  private committedFooter: Uint8Array = new Uint8Array(0);
+  /** The write error that ended this writer; nothing is written after it. */
+  private failure: unknown;
+  /** The file was put back as of the last commit after the failure. */
+  private rolledBack = false;
 
-  /** Creates (or replaces) `path` as an empty, complete Arrow file. */
+  /** Creates (or replaces) `path` as an empty, complete Arrow file; a WriteError when it cannot. */
   constructor(
     path: string,
     channels: readonly SamplerChannelInfo[],
@@ -398,12 +346,24 @@ export class SamplesWriter {
     this.maskWidth = maskBytes(channels);
     // Sized for what a batch holds; a larger single append grows it to that append's size.
     this.rows = new SampleRows(Math.min(this.batchTicks, 4096), this.storage, this.maskWidth);
-    this.mainFd = openSync(path, "w+", 0o644);
-    this.journalFd = openSync(this.journalPath, "w+", 0o644);
-    this.writer.start(this.schema);
-    this.flushToJournal();
-    this.commit();
-    fsyncDir(dirname(path));
+    try {
+      this.mainFd = openSync(path, "w+", 0o644);
+      this.journalFd = openSync(this.journalPath, "w+", 0o644);
+      this.writer.start(this.schema);
+      this.flushToJournal();
+      this.commit();
+      fsyncDir(dirname(path));
+    } catch (error) {
+      this.failure = toWriteError(error, path);
+      this.rolledBack = true; // nothing was committed: no journal is worth keeping
+      this.closeFiles();
+      throw this.failure;
+    }
+  }
+
+  /** The write error that stopped this writer, if one did. */
+  get failed(): unknown {
+    return this.failure;
   }
 
   /** Ticks in samples.arrow as of the last commit. */
@@ -418,6 +378,7 @@ export class SamplesWriter {
 
   /** Appends a drained batch: its rows are copied into the batch being gathered. */
   append(batch: TickBatch, phase: Phase, run: number | null): void {
+    if (this.failure !== undefined) throw this.failure;
     if (this.journalFd === null) throw new Error("SamplesWriter is closed");
     const raw = batch.raw;
     if (raw.ticks === 0) return;
@@ -426,6 +387,15 @@ export class SamplesWriter {
     }
     const phaseCode = PHASES.indexOf(phase);
     if (phaseCode < 0) throw new Error(`unknown phase ${phase}`);
+    try {
+      this.gather(batch, phaseCode, run);
+    } catch (error) {
+      throw this.fail(error);
+    }
+  }
+
+  private gather(batch: TickBatch, phaseCode: number, run: number | null): void {
+    const raw = batch.raw;
     const needed = this.rows.length + raw.ticks;
     if (needed > this.rows.capacity) {
       if (needed <= this.batchTicks) {
@@ -442,8 +412,20 @@ export class SamplesWriter {
     if (this.rows.length >= this.batchTicks) this.flushRows();
   }
 
-  /** Makes everything appended so far part of samples.arrow; call it at the end of every run. */
+  /**
+   * Makes everything appended so far part of samples.arrow; call it at the end of every run. A
+   * failed write puts the file back as of the previous commit and throws a WriteError.
+   */
   commit(): void {
+    if (this.failure !== undefined) throw this.failure;
+    try {
+      this.copyJournal();
+    } catch (error) {
+      throw this.fail(error);
+    }
+  }
+
+  private copyJournal(): void {
     const mainFd = this.mainFd;
     const journalFd = this.journalFd;
     if (mainFd === null || journalFd === null) throw new Error("SamplesWriter is closed");
@@ -466,9 +448,11 @@ export class SamplesWriter {
       throw new Error("samples.arrow offsets out of step with its journal");
     this.writer.writeFooter(this.schema);
     const footer = this.writer.take();
-    writeChunks(mainFd, footer.chunks, dataEnd);
+    const footerBytes = Buffer.concat(footer.chunks);
+    writeAllSync(mainFd, footerBytes, dataEnd);
     ftruncateSync(mainFd, dataEnd + footer.bytes);
     fsyncSync(mainFd);
+    this.committedFooter = footerBytes;
     // The next batches overwrite this footer.
     this.writer.position = dataEnd;
     this.committedEnd = dataEnd;
@@ -478,15 +462,48 @@ export class SamplesWriter {
     this.pending = 0;
   }
 
-  /** Commits what is pending and closes both files; the journal is removed. Idempotent. */
+  /**
+   * Commits what is pending and closes both files; the journal is removed. After a write error it
+   * only closes them (the file is as of the last commit). Idempotent.
+   */
   close(): void {
-    if (this.mainFd === null || this.journalFd === null) return;
-    this.commit();
-    closeSync(this.mainFd);
-    closeSync(this.journalFd);
+    try {
+      if (this.failure === undefined && this.mainFd !== null && this.journalFd !== null) this.commit();
+    } finally {
+      this.closeFiles();
+    }
+  }
+
+  private closeFiles(): void {
+    if (this.mainFd !== null) closeSync(this.mainFd);
+    if (this.journalFd !== null) closeSync(this.journalFd);
     this.mainFd = null;
     this.journalFd = null;
-    rmSync(this.journalPath, { force: true });
+    // After a failure the journal goes only once the file was put back; else recoverSamples needs it.
+    if (this.failure === undefined || this.rolledBack) rmSync(this.journalPath, { force: true });
+  }
+
+  /**
+   * Stops the writer on a failed write: the run in progress is dropped (emptying the journal
+   * frees its space) and samples.arrow cut back to the last commit with that commit's footer, so
+   * it stays a complete file of every committed run. Returns the error as a WriteError.
+   */
+  private fail(error: unknown): unknown {
+    this.failure = toWriteError(error, this.path);
+    const mainFd = this.mainFd;
+    const journalFd = this.journalFd;
+    if (mainFd !== null && journalFd !== null) {
+      try {
+        ftruncateSync(journalFd, 0);
+        ftruncateSync(mainFd, this.committedEnd);
+        writeAllSync(mainFd, this.committedFooter, this.committedEnd);
+        fsyncSync(mainFd);
+        this.rolledBack = true;
+      } catch {
+        // Left for recoverSamples, which emp report, plot and resume run on a torn file.
+      }
+    }
+    return this.failure;
   }
 
   private flushToJournal(): void {

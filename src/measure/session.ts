@@ -213,7 +213,7 @@ function runRecord(run: MeasuredRun, label?: string): RunRecord {
 }
 
 /** A run's line in the summary. */
-function runSummary(run: MeasuredRun): RunSummary {
+function runSummary(run: MeasuredRun, name: string): RunSummary {
   const energyJ: Record<string, number> = {};
   const netJ: Record<string, number | null> = {};
   for (const [domain, e] of Object.entries(run.energy)) {
@@ -222,6 +222,7 @@ function runSummary(run: MeasuredRun): RunSummary {
   }
   return {
     index: run.ordinal,
+    name,
     warmup: run.warmup,
     exit_code: run.exitCode,
     signal: run.signal,
@@ -279,6 +280,7 @@ function summarise(
   requested: number,
   warnings: string[],
 ): MeasureSummary {
+  const names = runNames(runs);
   const all = runs.filter((r) => !r.warmup);
   const failed = all.filter(runFailed);
   const measured = options.includeFailed ? all : all.filter((r) => !runFailed(r));
@@ -339,7 +341,7 @@ function summarise(
     counters_median: countersMedian(measured),
     failed_runs: failed.length,
     failures_included: options.includeFailed ?? false,
-    runs: runs.map(runSummary),
+    runs: runs.map((run, i) => runSummary(run, names[i] ?? "")),
     interrupted: runs.length < requested,
     // A backend warning that a run already carries is listed once, as that run's.
     warnings: [...warnings, ...backend.warnings().filter((w) => !runs.some((r) => r.warnings.includes(w)))],

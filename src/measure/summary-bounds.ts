@@ -21,11 +21,11 @@ export function boundedSummary(summary: MeasureSummary): BoundedMeasureSummary {
   if (kept.omitted === 0) return { ...summary, runs_total: summary.runs.length, runs_omitted: 0 };
   const keptRuns = kept.items();
   const keptIndex = new Set(keptRuns.map((r) => r.index));
-  // measure() lists each run's warnings in the session's as `run N: <warning>`.
+  // measure() lists each run's warnings in the session's as `<name>: <warning>` ("run 3: ...").
   const omittedLines = new Set(
     summary.runs
       .filter((r) => !keptIndex.has(r.index))
-      .flatMap((r) => r.warnings.map((w) => `run ${r.index}: ${w}`)),
+      .flatMap((r) => r.warnings.map((w) => `${r.name}: ${w}`)),
   );
   const warnings = summary.warnings.filter((w) => !omittedLines.has(w));
   if (omittedLines.size > 0)

@@ -44,7 +44,10 @@ export interface DomainSummary {
 }
 
 export interface RunSummary {
+  /** The run's number among all of the session's, warmups included, from 0 (samples.arrow's `run`). */
   index: number;
+  /** As a person counts: "warmup 1", "run 3" (warmups and runs apart, each from 1); the session's warnings about it start so. */
+  name: string;
   warmup: boolean;
   exit_code: number | null;
   signal: string | null;

@@ -21,7 +21,7 @@ import { SUMMARY_RUNS_KEPT } from "../measure/summary-bounds.js";
 import { addon, type PerfEventName } from "../native.js";
 import { writeJsonAtomic } from "../results/atomic.js";
 import { DirectoryLock } from "../results/lock.js";
-import { repairResults } from "../results/repair.js";
+import { endsWithFooter, repairResults } from "../results/repair.js";
 import { SamplesWriter } from "../results/samples-writer.js";
 import { heldSession } from "../results/session-files.js";
 import { SpaceReserve } from "../results/space-reserve.js";
@@ -178,7 +178,16 @@ class StudySession {
         warmupsDone: this.ledger.warmupsDone(commit.sha, this.study.hash),
       });
     }
-    if (this.states.every((s) => s.remaining === 0)) return this.nothingLeft(backend);
+    if (this.states.every((s) => s.remaining === 0)) {
+      // Nothing to measure, but a runs.arrow lost or cut short is written again from the ledger.
+      const runsPath = join(this.out, "runs.arrow");
+      if (this.ledger.runs().length > 0 && (!existsSync(runsPath) || !endsWithFooter(runsPath))) {
+        const domains = backend.domains.map((d) => d.domain);
+        new StudyRunsTable(runsPath, this.ledger, provenance, this.sessionId, domains).close();
+        this.log(`${runsPath} written again from the ledger`);
+      }
+      return this.nothingLeft(backend);
+    }
 
     this.ledger.startSession({
       id: this.sessionId,

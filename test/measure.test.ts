@@ -143,7 +143,7 @@ describe("measure warnings", () => {
     const expectedPct = (((startGapMs ?? 0) + (endGapMs ?? 0)) / (4 * (durationMs ?? 1))) * 100;
     expect(Math.abs((boundPct ?? 0) - expectedPct)).toBeLessThan(0.06);
     expect(boundPct).toBeGreaterThan(1);
-    expect(summary.warnings).toContain(`run 0: ${few}`);
+    expect(summary.warnings).toContain(`run 1: ${few}`);
     // The energy is kept: 5 W over the run, within the bound the warning states (and the writer's steps).
     const rawJ = run?.energy_j["package-0"] ?? Number.NaN;
     expect(Math.abs(rawJ / (IDLE_W * (run?.duration_s ?? 0)) - 1)).toBeLessThan(0.05);

@@ -18,21 +18,29 @@ export class MeasureProgress {
   private firstRunMs: number | undefined;
   private runsDone = 0;
   private eta = "";
+  /** Runs started so far of each kind, and the name of the one in progress. */
+  private readonly started = { calibration: 0, warmup: 0, run: 0 };
+  private current = "";
 
   constructor(
     private readonly line: StatusLine,
     private readonly warmups: number,
     private readonly runs: number,
+    /** Name each run's command (emp compare, where a session runs several). */
+    private readonly showCommand = false,
   ) {}
 
   readonly onProgress = (event: ProgressEvent): void => {
     this.stopTimer();
-    if (event.kind === "phase") {
+    if (event.kind === "phase" && event.phase === "calibration") {
+      this.line.show("calibration: finding how many iterations make a run last --min-run-ms");
+    } else if (event.kind === "phase") {
       const endMs = Date.now() + event.seconds * 1000;
       this.redraw(() => `${event.phase}: ${Math.max(0, (endMs - Date.now()) / 1000).toFixed(1)} s left`);
     } else if (event.kind === "run-start") {
       this.firstRunMs ??= Date.now();
       const name = this.name(event);
+      this.current = name;
       const startMs = Date.now();
       this.redraw(() => {
         const elapsedMs = Date.now() - startMs;
@@ -48,7 +56,7 @@ export class MeasureProgress {
       const perRunMs = (Date.now() - (this.firstRunMs ?? Date.now())) / this.runsDone;
       this.eta = left > 0 ? `  ETA ${formatDurationS((perRunMs * left) / 1000)}` : "";
       const exit = event.exitCode === null ? "signal" : `exit ${event.exitCode}`;
-      this.line.show(`${this.name(event)}  ${event.durationS.toFixed(3)} s  ${exit}${this.eta}`);
+      this.line.show(`${this.current}  ${event.durationS.toFixed(3)} s  ${exit}${this.eta}`);
     }
   };
 
@@ -64,11 +72,12 @@ export class MeasureProgress {
     this.line.endedElsewhere();
   }
 
-  /** "warmup 1/2", "run 3/10": warmups and runs each counted from 1. */
-  private name(event: { index: number; warmup: boolean }): string {
-    return event.warmup
-      ? `warmup ${event.index + 1}/${this.warmups}`
-      : `run ${event.index + 1 - this.warmups}/${this.runs}`;
+  /** "calibration 2", "warmup 1/2", "run 3/10": each kind counted from 1; with its command's name in a comparison. */
+  private name(event: { warmup: boolean; calibration: boolean; command: string }): string {
+    const kind = event.calibration ? "calibration" : event.warmup ? "warmup" : "run";
+    const n = ++this.started[kind];
+    const of = kind === "calibration" ? "" : `/${kind === "warmup" ? this.warmups : this.runs}`;
+    return `${kind} ${n}${of}${this.showCommand ? `  ${event.command}` : ""}`;
   }
 
   private redraw(text: () => string): void {

@@ -1,5 +1,6 @@
 // `emp measure [options] -- COMMAND [ARGS...]`: energy per run of a command, idle baseline
 // subtracted, with statistics; progress for a person on stderr, the summary on stdout.
+import { join } from "node:path";
 import { Command } from "commander";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
@@ -17,7 +18,7 @@ import { shellLine } from "../util/table.js";
 import { freshLine } from "./fresh-line.js";
 import { Interrupts } from "./interrupt.js";
 import { MeasureProgress } from "./measure-progress.js";
-import { listOption, MAX_RUNS, numberOption, parseOptions, whole } from "./options.js";
+import { listOption, MAX_RUNS, minRunMsOption, numberOption, parseOptions, whole } from "./options.js";
 import { StatusLine } from "./status-line.js";
 
 const optionsSchema = z.object({
@@ -27,6 +28,8 @@ const optionsSchema = z.object({
   baseline: numberOption("--baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),
   cooldown: numberOption("--cooldown", (n) => n >= 0 && n <= 3600, "seconds in [0, 3600]"),
   postBaseline: numberOption("--post-baseline", (n) => n > 0 && n <= 3600, "seconds in (0, 3600]"),
+  minRunMs: minRunMsOption(),
+  prepare: z.string().optional(),
   tdp: numberOption("--tdp", (n) => n > 0 && n <= 10_000, "watts in (0, 10000]"),
   sources: listOption(),
   counters: listOption().superRefine((names, ctx) => {
@@ -74,6 +77,8 @@ export function parseMeasureOptions(command: string[], raw: unknown): MeasureCli
     baselineS: o.baseline ?? MEASURE_DEFAULTS.baselineS,
     cooldownS: o.cooldown ?? MEASURE_DEFAULTS.cooldownS,
     postBaselineS: o.postBaseline,
+    minRunMs: o.minRunMs,
+    prepare: o.prepare,
     sources: o.sources,
     tdpW: o.tdp,
     counters: (o.counters as PerfEventName[] | undefined) ?? MEASURE_DEFAULTS.counters,
@@ -146,6 +151,7 @@ async function measureInto(
       // With --json, stdout carries the JSON alone: the command's output goes to stderr.
       commandStdout: options.json ? "stderr" : undefined,
       warnings: provenanceWarnings(provenance),
+      shellLog: join(out, "prepare.log"),
       signal: interrupts.signal,
       onProgress: progress?.onProgress,
     });
@@ -218,6 +224,14 @@ export function measureCommand(): Command {
     .option("--baseline <seconds>", `idle baseline before the runs (default ${MEASURE_DEFAULTS.baselineS})`)
     .option("--cooldown <seconds>", "idle time between runs (default 0)")
     .option("--post-baseline <seconds>", "idle baseline after the runs too, with a drift warning")
+    .option(
+      "--min-run-ms <ms>",
+      "each run lasts at least this long: a shorter command runs back to back inside it, the count calibrated first; results per iteration (default off)",
+    )
+    .option(
+      "--prepare <cmd>",
+      "shell command run before every run, unmeasured (output in --out's prepare.log)",
+    )
     .option(
       "--sources <list>",
       "energy interfaces to read: msr,perf-power,powercap,nvml (default: the best per domain)",

@@ -40,6 +40,11 @@ export function configOption() {
     .optional();
 }
 
+/** `--min-run-ms`: how long a run must last at least, ms (a day at most). */
+export function minRunMsOption() {
+  return numberOption("--min-run-ms", (n) => n > 0 && n <= 86_400_000, "milliseconds in (0, 86400000]");
+}
+
 /** Most runs (or warmups) one measurement takes: a day of 100 ms runs, far below a float's whole numbers. */
 export const MAX_RUNS = 1_000_000;
 

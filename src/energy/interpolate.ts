@@ -123,8 +123,9 @@ export function intervalEnergy(series: EnergySeries, startNs: bigint, endNs: big
         `${(endGapNs / 1e6).toFixed(2)} ms apart, about ${Math.floor((durationS * 1e9) / gapNs)} sensor updates ` +
         `over its ${(durationS * 1e3).toFixed(1)} ms: interpolating its ends can be off by up to ` +
         `${(share * 100).toFixed(1)} % of its energy (above ${MAX_END_INTERPOLATION_SHARE * 100} %); make the ` +
-        `run last at least ${(gapNs / (2 * MAX_END_INTERPOLATION_SHARE) / 1e6).toFixed(0)} ms, or raise ` +
-        "--sample-hz if the sensor updates faster",
+        `run last at least ${(gapNs / (2 * MAX_END_INTERPOLATION_SHARE) / 1e6).toFixed(0)} ms ` +
+        `(--min-run-ms ${(gapNs / (2 * MAX_END_INTERPOLATION_SHARE) / 1e6).toFixed(0)} runs a short command back to back until it does), ` +
+        "or raise --sample-hz if the sensor updates faster",
     });
   }
   return {

@@ -32,8 +32,13 @@ function counterValue(name: string, value: number): string {
 export function formatSummary(s: MeasureSummary): string {
   const lines: string[] = [];
   const measured = s.runs.filter((r) => !r.warmup).length;
+  const iterated = s.iterations > 1;
   lines.push(
-    `${shellLine(s.command)}: ${measured} run${measured === 1 ? "" : "s"}${s.label ? ` (${s.label})` : ""}` +
+    `${shellLine(s.command)}: ${measured} run${measured === 1 ? "" : "s"}` +
+      (iterated
+        ? ` of ${s.iterations} iterations each (--min-run-ms ${s.min_run_ms}): energy and time per iteration`
+        : "") +
+      (s.label ? ` (${s.label})` : "") +
       (s.estimated ? "  [ESTIMATED: no real energy sensor]" : ""),
   );
   if (s.failed_runs > 0) {
@@ -45,7 +50,16 @@ export function formatSummary(s: MeasureSummary): string {
   if (s.interrupted) lines.push("interrupted: the runs done so far are kept");
   lines.push("");
   const single = s.runs_counted < 2;
-  const header = ["domain", "source", "net median J", "net 95% CI J", "raw mean J", "cv", "baseline W"];
+  const unit = iterated ? "J/iter" : "J";
+  const header = [
+    "domain",
+    "source",
+    `net median ${unit}`,
+    `net 95% CI ${unit}`,
+    `raw mean ${unit}`,
+    "cv",
+    "baseline W",
+  ];
   // A domain whose baseline is unknown shows "-" for net and baseline; its raw energy still shows.
   // One run has no spread: no interval and no cv.
   const rows = Object.entries(s.domains).map(([domain, d]) => [
@@ -60,16 +74,17 @@ export function formatSummary(s: MeasureSummary): string {
   lines.push(...formatTable(header, rows));
   lines.push("");
   const d = s.duration;
+  const duration = iterated ? "duration per iteration" : "duration";
   lines.push(
     single
-      ? `duration: ${seconds(d.median_s)} (one run: no spread)`
-      : `duration: median ${seconds(d.median_s)}, 95% CI ${seconds(d.ci95_s[0])} .. ${seconds(d.ci95_s[1])}, ` +
+      ? `${duration}: ${seconds(d.median_s)} (one run: no spread)`
+      : `${duration}: median ${seconds(d.median_s)}, 95% CI ${seconds(d.ci95_s[0])} .. ${seconds(d.ci95_s[1])}, ` +
           `min ${seconds(d.min_s)}, max ${seconds(d.max_s)}`,
   );
   const counters = Object.entries(s.counters_median);
   if (counters.length > 0)
     lines.push(
-      `counters (median per run): ${counters.map(([name, v]) => `${name} ${counterValue(name, v)}`).join(", ")}`,
+      `counters (median per ${iterated ? "iteration" : "run"}): ${counters.map(([name, v]) => `${name} ${counterValue(name, v)}`).join(", ")}`,
     );
   const sm = s.sampling;
   if (s.estimated) lines.push("sampling: none (no energy sensor to sample; see the warning on stderr)");

@@ -10,6 +10,7 @@ import { type ChildResult, MeasuredChild, scaledCount } from "../sampling/child.
 import { nowNs, type TickBatch } from "../sampling/sampler.js";
 import { sleep } from "../util/sleep.js";
 import type { EnergyBackend } from "./backend.js";
+import { iterated } from "./calibrate.js";
 
 /** Where drained samples go (samples.arrow in a session directory). */
 export interface SampleSink {
@@ -27,6 +28,8 @@ export interface Span {
 export interface RunSpec extends Pick<SpawnOptions, "file" | "args" | "env" | "cwd" | "stdout" | "stderr"> {
   /** Past this the command's whole tree is sent SIGTERM, then SIGKILL after a grace period. */
   timeoutS?: number;
+  /** Runs the command this many times back to back inside the one measured run (default 1). */
+  iterations?: number;
   /**
    * The run lasts until every process the command started has ended; by default it ends when the
    * command exits, and descendants still running then are ended and counted in a warning.
@@ -42,6 +45,8 @@ export interface MeasuredRun {
   /** The run's number in this session's samples (the `run` column of samples.arrow). */
   ordinal: number;
   warmup: boolean;
+  /** Times the command ran back to back in this run (--min-run-ms); its energy and duration are of all of them. */
+  iterations: number;
   startNs: bigint;
   endNs: bigint;
   durationS: number;
@@ -138,6 +143,14 @@ export class Meter {
     this.phase = "between";
   }
 
+  /** Runs `work` (a --prepare command) outside any phase that is measured. */
+  async unmeasured(work: () => Promise<void>): Promise<void> {
+    this.drain();
+    this.phase = "between";
+    this.run = null;
+    await work();
+  }
+
   /**
    * Runs the command once and returns its energy with `baselineW` subtracted; undefined when the
    * session was aborted during the run (a run cut short is not a measurement).
@@ -155,9 +168,11 @@ export class Meter {
     this.phase = warmup ? "warmup" : "run";
     this.run = ordinal;
     this.backend.runStarting?.();
+    const iterations = spec.iterations ?? 1;
+    const command = iterated(spec.file, spec.args ?? [], iterations);
     const child = MeasuredChild.start({
-      file: spec.file,
-      args: spec.args,
+      file: command.file,
+      args: command.args,
       env: spec.env,
       cwd: spec.cwd,
       // A command in a process group of its own is stopped (SIGTTIN) if it reads the terminal.
@@ -255,6 +270,7 @@ export class Meter {
     return {
       ordinal,
       warmup,
+      iterations: spec.iterations ?? 1,
       startNs: result.startNs,
       endNs: result.endNs,
       durationS,

@@ -1,8 +1,8 @@
-// `measure(options)`: the whole measurement of a command. Probe, idle baseline, warmups, runs
-// (started by the addon so their boundaries are on the sampler's clock), optional post-baseline,
-// then energy per run with the baseline subtracted, and statistics over the runs.
+// `measure(options)`: the whole measurement of a command. Probe, idle baseline, calibration (with
+// --min-run-ms), warmups, runs (started by the addon so their boundaries are on the sampler's clock),
+// optional post-baseline, then energy per run with the baseline subtracted, and statistics over the
+// runs. The session itself is run by session-runner.ts, which emp compare shares.
 
-import { median } from "simple-statistics";
 import { baselineDrift } from "../energy/baseline.js";
 import { estimateWarning } from "../energy/estimate.js";
 import {
@@ -13,16 +13,19 @@ import {
   type StdioOption,
 } from "../native.js";
 import type { RunRecord } from "../results/runs-writer.js";
-import { summarize } from "../stats/summary.js";
+import { shellLine } from "../util/table.js";
 import { type EnergyBackend, unknownIdleWarnings } from "./backend.js";
 import { EstimateBackend } from "./estimate-backend.js";
-import { type MeasuredRun, Meter, runEnergyJ, runMetrics, type Span } from "./meter.js";
+import { type MeasuredRun, runEnergyJ, runMetrics, type Span } from "./meter.js";
 import { resolveCommand } from "./preflight.js";
 import type { SessionRecorder } from "./recorder.js";
-import { runFailed } from "./run-failure.js";
+import { commandStats } from "./run-stats.js";
 import { selectEnergySources } from "./select-sources.js";
 import { SensorBackend } from "./sensor-backend.js";
-import type { DomainSummary, MeasureSummary, RunSummary } from "./summary.js";
+import { type ProgressEvent, runSession, type SessionResult, type SessionRun } from "./session-runner.js";
+import type { MeasureSummary, RunSummary } from "./summary.js";
+
+export type { ProgressEvent } from "./session-runner.js";
 
 export interface MeasureOptions {
   /** The command and its arguments. */
@@ -47,6 +50,12 @@ export interface MeasureOptions {
   commandStdout?: StdioOption;
   /** Runs whose command failed count in the statistics; by default they are left out (and counted). */
   includeFailed?: boolean;
+  /** Each run lasts at least this long: a shorter command runs back to back inside it, the count calibrated first. */
+  minRunMs?: number;
+  /** A shell command run before every run, unmeasured. */
+  prepare?: string;
+  /** Where the output of `prepare` goes (appended); default /dev/null. */
+  shellLog?: string;
   label?: string;
   /** Aborting stops the session after killing the run in progress; the runs done are kept. */
   signal?: AbortSignal;
@@ -60,19 +69,6 @@ export interface MeasureOptions {
   /** Said before the session started (by the preflight): listed first among the summary's warnings. */
   warnings?: string[];
 }
-
-export type ProgressEvent =
-  | { kind: "phase"; phase: "baseline" | "post-baseline" | "cooldown"; seconds: number }
-  /** `index` counts warmups and runs together, from 0; `pid` is the command's. */
-  | { kind: "run-start"; index: number; warmup: boolean; total: number; pid: number }
-  | {
-      kind: "run-end";
-      index: number;
-      warmup: boolean;
-      total: number;
-      durationS: number;
-      exitCode: number | null;
-    };
 
 export const MEASURE_DEFAULTS = {
   sampleHz: 1000,
@@ -111,97 +107,76 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
   const [file, ...args] = options.command;
   if (file === undefined) throw new TypeError("measure needs a command");
   resolveCommand(file);
-  const repeat = options.repeat ?? MEASURE_DEFAULTS.repeat;
-  const warmup = options.warmup ?? MEASURE_DEFAULTS.warmup;
-  const baselineS = options.baselineS ?? MEASURE_DEFAULTS.baselineS;
-  const cooldownS = options.cooldownS ?? MEASURE_DEFAULTS.cooldownS;
   const backend = options.backend ?? chooseBackend(options);
-  const signal = options.signal;
-  const progress = options.onProgress ?? (() => {});
   const recorder = options.recorder;
-  const meter = new Meter(backend, {
-    sink: recorder,
+  const result = await runSession({
+    commands: [{ name: shellLine(options.command), file, args, prepare: options.prepare }],
+    backend,
+    repeat: options.repeat ?? MEASURE_DEFAULTS.repeat,
+    warmup: options.warmup ?? MEASURE_DEFAULTS.warmup,
+    baselineS: options.baselineS ?? MEASURE_DEFAULTS.baselineS,
+    cooldownS: options.cooldownS ?? MEASURE_DEFAULTS.cooldownS,
+    postBaselineS: options.postBaselineS,
+    order: "grouped",
+    seed: 0,
+    minRunMs: options.minRunMs,
     counters: options.counters ?? MEASURE_DEFAULTS.counters,
-    signal,
+    waitDescendants: options.waitDescendants,
     containment: options.containment,
+    commandStdout: options.commandStdout,
+    shellLog: options.shellLog,
+    signal: options.signal,
+    recorder,
+    onProgress: options.onProgress,
+    onRun: (run) => recorder?.run(runRecord(run, options.label)),
   });
-  const warnings: string[] = [...(options.warnings ?? [])];
-
-  const runs: MeasuredRun[] = [];
-  let baselineW: Record<string, number> = {};
-  let baselineSpan: Span | undefined;
-  let postSpan: Span | undefined;
-  meter.start();
-  try {
-    progress({ kind: "phase", phase: "baseline", seconds: baselineS });
-    baselineSpan = await meter.idle(baselineS, "baseline");
-    const idle = backend.idlePower(baselineSpan.startNs, baselineSpan.endNs);
-    baselineW = idle.powerW;
-    warnings.push(...unknownIdleWarnings("baseline", idle));
-
-    const total = warmup + repeat;
-    for (let i = 0; i < total && !signal?.aborted; i++) {
-      const isWarmup = i < warmup;
-      const run = await meter.measure(
-        {
-          file,
-          args,
-          waitDescendants: options.waitDescendants,
-          stdout: options.commandStdout,
-          onStarted: ({ pid }) => progress({ kind: "run-start", index: i, warmup: isWarmup, total, pid }),
-        },
-        isWarmup,
-        baselineW,
-      );
-      if (run === undefined) break; // the run in progress was cut short: it is not a measurement
-      runs.push(run);
-      recorder?.run(runRecord(run, options.label));
-      progress({
-        kind: "run-end",
-        index: i,
-        warmup: isWarmup,
-        total,
-        durationS: run.durationS,
-        exitCode: run.exitCode,
-      });
-      if (cooldownS > 0 && i < total - 1) {
-        progress({ kind: "phase", phase: "cooldown", seconds: cooldownS });
-        await meter.cooldown(cooldownS);
-      }
-    }
-    if (options.postBaselineS !== undefined && options.postBaselineS > 0 && !signal?.aborted) {
-      progress({ kind: "phase", phase: "post-baseline", seconds: options.postBaselineS });
-      postSpan = await meter.idle(options.postBaselineS, "post-baseline");
-    }
-  } finally {
-    meter.stop();
-    recorder?.close();
-  }
-
-  warnings.push(...meter.warnings);
-  if (baselineSpan && postSpan) warnings.push(...driftWarnings(backend, baselineSpan, baselineW, postSpan));
-  const names = runNames(runs);
-  runs.forEach((run, i) => {
-    for (const w of run.warnings) warnings.push(`${names[i]}: ${w}`);
-  });
-  const summary = summarise(options, backend, runs, baselineSpan, baselineW, warmup + repeat, warnings);
+  const warnings = [...(options.warnings ?? []), ...result.warnings, ...sessionWarnings(backend, result)];
+  const summary = summarise(options, backend, result, warnings);
   recorder?.summary(summary);
   return summary;
 }
 
-/** "warmup 1", "run 3" for each run: warmups and measured runs each counted from 1, as a person reads them. */
-function runNames(runs: readonly Pick<MeasuredRun, "warmup">[]): string[] {
-  let warmups = 0;
-  let measured = 0;
-  return runs.map((r) => (r.warmup ? `warmup ${++warmups}` : `run ${++measured}`));
+/** The post-baseline's drift from the baseline, then each run's warnings, named by the run. */
+export function sessionWarnings(
+  backend: EnergyBackend,
+  result: SessionResult,
+  commandName?: (run: SessionRun) => string,
+): string[] {
+  const out: string[] = [];
+  if (result.baseline && result.post)
+    out.push(...driftWarnings(backend, result.baseline, result.baselineW, result.post));
+  const names = runNames(result.runs);
+  result.runs.forEach((run, i) => {
+    const name = commandName ? `${commandName(run)} ${names[i]}` : names[i];
+    for (const w of run.warnings) out.push(`${name}: ${w}`);
+  });
+  return out;
 }
 
-function runRecord(run: MeasuredRun, label?: string): RunRecord {
+/**
+ * "calibration 1", "warmup 1", "run 3" for each run: each kind counted from 1 (per command), as a
+ * person reads them.
+ */
+export function runNames(runs: readonly Pick<SessionRun, "warmup" | "calibration" | "command">[]): string[] {
+  const counts = new Map<string, number>();
+  return runs.map((r) => {
+    const kind = r.calibration ? "calibration" : r.warmup ? "warmup" : "run";
+    const key = `${r.command} ${kind}`;
+    const n = (counts.get(key) ?? 0) + 1;
+    counts.set(key, n);
+    return `${kind} ${n}`;
+  });
+}
+
+/** A run's row in runs.arrow; `command` names it where a session has several (emp compare). */
+export function runRecord(run: SessionRun, label?: string, command?: string): RunRecord {
   return {
     label: label ?? "",
+    command: command ?? null,
     index: run.ordinal,
     run: run.ordinal,
     warmup: run.warmup,
+    iterations: run.iterations,
     startNs: run.startNs,
     endNs: run.endNs,
     exitCode: run.exitCode,
@@ -213,7 +188,7 @@ function runRecord(run: MeasuredRun, label?: string): RunRecord {
 }
 
 /** A run's line in the summary. */
-function runSummary(run: MeasuredRun, name: string): RunSummary {
+export function runSummary(run: MeasuredRun, name: string): RunSummary {
   const energyJ: Record<string, number> = {};
   const netJ: Record<string, number | null> = {};
   for (const [domain, e] of Object.entries(run.energy)) {
@@ -224,6 +199,7 @@ function runSummary(run: MeasuredRun, name: string): RunSummary {
     index: run.ordinal,
     name,
     warmup: run.warmup,
+    iterations: run.iterations,
     exit_code: run.exitCode,
     signal: run.signal,
     duration_s: run.durationS,
@@ -233,16 +209,6 @@ function runSummary(run: MeasuredRun, name: string): RunSummary {
     descendants: run.descendants,
     warnings: run.warnings,
   };
-}
-
-function countersMedian(runs: readonly MeasuredRun[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  const names = [...new Set(runs.flatMap((r) => Object.keys(r.counters)))];
-  for (const name of names) {
-    const values = runs.map((r) => r.counters[name]).filter((v): v is number => v !== undefined);
-    if (values.length > 0) out[name] = median(values);
-  }
-  return out;
 }
 
 function driftWarnings(
@@ -274,75 +240,38 @@ function driftWarnings(
 function summarise(
   options: MeasureOptions,
   backend: EnergyBackend,
-  runs: readonly MeasuredRun[],
-  baseline: Span | undefined,
-  baselineW: Record<string, number>,
-  requested: number,
+  result: SessionResult,
   warnings: string[],
 ): MeasureSummary {
+  const { runs, baseline, baselineW } = result;
   const names = runNames(runs);
-  const all = runs.filter((r) => !r.warmup);
-  const failed = all.filter(runFailed);
-  const measured = options.includeFailed ? all : all.filter((r) => !runFailed(r));
-  const domains: Record<string, DomainSummary> = {};
-  for (const { domain, source } of backend.domains) {
-    const raw = measured.map((r) => r.energy[domain]?.rawJ ?? Number.NaN).filter(Number.isFinite);
-    const net = measured.map((r) => r.energy[domain]?.netJ ?? Number.NaN).filter(Number.isFinite);
-    if (raw.length === 0) continue;
-    const r = summarize(raw);
-    // No net energy where the baseline is unknown: the raw statistics stand on their own.
-    const n = net.length > 0 ? summarize(net) : undefined;
-    const periodMs = backend.updatePeriodMs(domain);
-    domains[domain] = {
-      source,
-      mean_j: r.mean,
-      median_j: r.median,
-      stdev_j: r.stdev,
-      ci95_j: [r.ci[0], r.ci[1]],
-      min_j: r.min,
-      max_j: r.max,
-      cv: r.cv,
-      baseline_w: baselineW[domain] ?? null,
-      net_mean_j: n?.mean ?? null,
-      net_median_j: n?.median ?? null,
-      net_ci95_j: n ? [n.ci[0], n.ci[1]] : null,
-      update_period_ms: periodMs,
-    };
-    const shortest = Math.min(...measured.map((m) => m.durationS));
-    if (periodMs !== null && shortest * 1000 < 5 * periodMs) {
-      warnings.push(
-        `${domain}: the shortest run (${(shortest * 1000).toFixed(2)} ms) lasts fewer than 5 sensor updates (${periodMs.toFixed(2)} ms each); repeat the work inside the command to measure it`,
-      );
-    }
-  }
-  const sampling = backend.sampling();
-  const durations = measured.map((m) => m.durationS);
-  const d = durations.length > 0 ? summarize(durations) : undefined;
+  const stats = commandStats(
+    backend,
+    runs.filter((r) => !r.warmup),
+    baselineW,
+    options.includeFailed ?? false,
+  );
+  warnings.push(...stats.warnings);
   return {
     out: options.out ?? null,
     estimated: backend.estimated,
     command: options.command,
     label: options.label ?? null,
-    sampling,
+    sampling: backend.sampling(),
     baseline: {
       duration_s: baseline ? Number(baseline.endNs - baseline.startNs) / 1e9 : 0,
       power_w: Object.fromEntries(backend.domains.map((d) => [d.domain, baselineW[d.domain] ?? null])),
     },
-    domains,
-    duration: {
-      mean_s: d?.mean ?? 0,
-      median_s: d?.median ?? 0,
-      stdev_s: d?.stdev ?? null,
-      ci95_s: d ? [d.ci[0], d.ci[1]] : [0, 0],
-      min_s: d?.min ?? 0,
-      max_s: d?.max ?? 0,
-    },
-    runs_counted: measured.length,
-    counters_median: countersMedian(measured),
-    failed_runs: failed.length,
+    domains: stats.domains,
+    duration: stats.duration,
+    iterations: result.iterations[0] ?? 1,
+    min_run_ms: options.minRunMs ?? null,
+    runs_counted: stats.runs_counted,
+    counters_median: stats.counters_median,
+    failed_runs: stats.failed_runs,
     failures_included: options.includeFailed ?? false,
     runs: runs.map((run, i) => runSummary(run, names[i] ?? "")),
-    interrupted: runs.length < requested,
+    interrupted: runs.filter((r) => !r.calibration).length < result.requested,
     // A backend warning that a run already carries is listed once, as that run's.
     warnings: [...warnings, ...backend.warnings().filter((w) => !runs.some((r) => r.warnings.includes(w)))],
   };

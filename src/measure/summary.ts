@@ -43,12 +43,24 @@ export interface DomainSummary {
   update_period_ms: number | null;
 }
 
+/** Statistics of the runs' duration, s (per iteration where runs were iterated). */
+export interface DurationSummary {
+  mean_s: number;
+  median_s: number;
+  stdev_s: number | null;
+  ci95_s: [number, number];
+  min_s: number;
+  max_s: number;
+}
+
 export interface RunSummary {
   /** The run's number among all of the session's, warmups included, from 0 (samples.arrow's `run`). */
   index: number;
-  /** As a person counts: "warmup 1", "run 3" (warmups and runs apart, each from 1); the session's warnings about it start so. */
+  /** As a person counts: "calibration 1", "warmup 1", "run 3" (each kind apart, from 1); the session's warnings about it start so. */
   name: string;
   warmup: boolean;
+  /** Times the command ran back to back in this run (--min-run-ms); energy_j and duration_s are of all of them. */
+  iterations: number;
   exit_code: number | null;
   signal: string | null;
   duration_s: number;
@@ -70,16 +82,16 @@ export interface MeasureSummary {
   sampling: SamplingSummary;
   /** power_w: W per domain; null where the baseline could not be measured. */
   baseline: { duration_s: number; power_w: Record<string, number | null> };
-  /** Statistics of the measured runs whose command succeeded (or of every one, with failures_included). */
+  /**
+   * Statistics of the measured runs whose command succeeded (or of every one, with
+   * failures_included); per iteration where `iterations` is above 1.
+   */
   domains: Record<string, DomainSummary>;
-  duration: {
-    mean_s: number;
-    median_s: number;
-    stdev_s: number | null;
-    ci95_s: [number, number];
-    min_s: number;
-    max_s: number;
-  };
+  duration: DurationSummary;
+  /** Iterations per measured run (--min-run-ms calibrates it; 1 otherwise): domains and duration are per iteration. */
+  iterations: number;
+  /** The --min-run-ms the iterations were calibrated for; null without. */
+  min_run_ms: number | null;
   /** Measured runs in the statistics above. */
   runs_counted: number;
   /** Median per counted run of each perf counter collected (task-clock in ns, the others counts). */

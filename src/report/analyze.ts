@@ -12,7 +12,7 @@ import { EmpError, UsageError } from "../errors.js";
 import { failureText, runFailed } from "../measure/run-failure.js";
 import { summarize } from "../stats/summary.js";
 import { orderCommits } from "./history.js";
-import { type EnergyKind, energyOf, type LoadedResults, labelOf, type RunRow } from "./load.js";
+import { durationOf, type EnergyKind, energyOf, type LoadedResults, labelOf, type RunRow } from "./load.js";
 
 export interface ReportOptions {
   alpha: number;
@@ -268,7 +268,7 @@ function describeGroup(group: Group, domains: readonly string[], energy: EnergyK
   return {
     ...group.info,
     runs: group.rows.length,
-    median_duration_s: median(group.rows.map((r) => r.durationS)),
+    median_duration_s: median(group.rows.map(durationOf)),
     domains: stats,
   };
 }

@@ -22,6 +22,10 @@ export interface RunRow {
   session: string;
   commit: string | null;
   label: string;
+  /** The command's name in an emp compare session; null elsewhere. */
+  command: string | null;
+  /** Times the command ran back to back in the run (--min-run-ms); energy and duration are of all of them. */
+  iterations: number;
   /** Repetition within its commit or measurement. */
   index: number;
   /** The run's number in its session's samples. */
@@ -243,6 +247,9 @@ function tableRows(table: Table, dir: string): RunRow[] {
   const configHash = (optional("config_hash") ?? []) as (string | null)[];
   const commit = column("commit") as (string | null)[];
   const label = column("label") as string[];
+  // Written since emp compare and --min-run-ms: absent in older files.
+  const command = (optional("command") ?? []) as (string | null)[];
+  const iterations = (optional("iterations") ?? []) as (number | null)[];
   const index = column("index") as number[];
   // Sessions written before runs.arrow had `run` number runs by index.
   const run = (optional("run") ?? index) as number[];
@@ -269,6 +276,8 @@ function tableRows(table: Table, dir: string): RunRow[] {
     session: s,
     commit: commit[i] ?? null,
     label: label[i] ?? "",
+    command: command[i] ?? null,
+    iterations: iterations[i] ?? 1,
     index: index[i] as number,
     run: run[i] as number,
     configHash: configHash[i] ?? null,
@@ -321,13 +330,25 @@ function describeDir(
   };
 }
 
-/** The energy of one run in one domain, J; null where the run has none. */
+/**
+ * The energy of one run in one domain, J, per iteration where the run was iterated (--min-run-ms):
+ * the energy of the command once. Null where the run has none.
+ */
 export function energyOf(row: RunRow, domain: string, kind: EnergyKind): number | null {
   const value = (kind === "net" ? row.netJ : row.rawJ)[domain];
-  return value === undefined || value === null || !Number.isFinite(value) ? null : value;
+  return value === undefined || value === null || !Number.isFinite(value) ? null : value / row.iterations;
 }
 
-/** The name a run's group goes by when runs are grouped by label: its label, else its directory. */
+/** A run's duration, s, per iteration where it was iterated. */
+export function durationOf(row: RunRow): number {
+  return row.durationS / row.iterations;
+}
+
+/**
+ * The name a run's group goes by when runs are grouped by label: the command's name in an emp compare
+ * session (with its label, where one was given), else its label, else its directory.
+ */
 export function labelOf(row: RunRow): string {
+  if (row.command !== null) return row.label !== "" ? `${row.label}: ${row.command}` : row.command;
   return row.label !== "" ? row.label : basename(resolve(row.dir));
 }

@@ -65,6 +65,8 @@ export interface RunEnergyJ {
 export interface RunRecord {
   commit?: string | null;
   label: string;
+  /** The command's name where a session measures several (emp compare); null otherwise. */
+  command?: string | null;
   /** Repetition: the run's number among its commit's (or its measurement's) runs. */
   index: number;
   /** The run's number in its session's samples (the `run` column of samples.arrow). */
@@ -74,6 +76,8 @@ export interface RunRecord {
   /** The study config it was measured under (the `config_hash` column, where the table has one). */
   configHash?: string;
   warmup: boolean;
+  /** Times the command ran back to back in the run (--min-run-ms); default 1. Energy and duration are of all of them. */
+  iterations?: number;
   /** CLOCK_MONOTONIC ns, the clock of samples.arrow. */
   startNs: bigint;
   endNs: bigint;
@@ -208,9 +212,11 @@ export class RunsWriter {
     columns.push(
       utf8Data(rows.map((r) => r.commit ?? null)),
       utf8Data(rows.map((r) => r.label)),
+      utf8Data(rows.map((r) => r.command ?? null)),
       int32Data(rows.map((r) => r.index)),
       int32Data(rows.map((r) => r.run)),
       boolData(rows.map((r) => r.warmup)),
+      int32Data(rows.map((r) => r.iterations ?? 1)),
       int64Data(rows.map((r) => r.startNs)),
       int64Data(rows.map((r) => r.endNs)),
       float64Data(rows.map((r) => Number(r.endNs - r.startNs) / NS_PER_S)),
@@ -246,9 +252,11 @@ export function runsSchema(options: RunsWriterOptions): Schema {
   fields.push(
     new Field("commit", new Utf8(), true),
     new Field("label", new Utf8(), false),
+    new Field("command", new Utf8(), true),
     new Field("index", new Int32(), false),
     new Field("run", new Int32(), false),
     new Field("warmup", new Bool(), false),
+    new Field("iterations", new Int32(), false),
     new Field("start_ns", new Int64(), false, meta("ns")),
     new Field("end_ns", new Int64(), false, meta("ns")),
     new Field("duration_s", new Float64(), false, meta("s")),

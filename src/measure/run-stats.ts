@@ -1,0 +1,105 @@
+// Statistics of one command's measured runs, per domain and for the duration: what emp measure's
+// summary and each command of emp compare report. Where runs were iterated (--min-run-ms) every
+// number is per iteration: the energy and time of the command once, which is what a user compares.
+import { median } from "simple-statistics";
+import { summarize } from "../stats/summary.js";
+import type { EnergyBackend } from "./backend.js";
+import type { MeasuredRun } from "./meter.js";
+import { runFailed } from "./run-failure.js";
+import type { DomainSummary, DurationSummary } from "./summary.js";
+
+export interface CommandStats {
+  domains: Record<string, DomainSummary>;
+  duration: DurationSummary;
+  /** Measured runs in the statistics. */
+  runs_counted: number;
+  failed_runs: number;
+  counters_median: Record<string, number>;
+  /** Iterations per run: the statistics are per iteration when above 1. */
+  iterations: number;
+  warnings: string[];
+}
+
+/** A run lasting fewer than this many sensor updates is measured with a bias at its ends. */
+export const MIN_UPDATES_PER_RUN = 5;
+
+/** `runs` are one command's, warmups excluded; failed ones are left out unless `includeFailed`. */
+export function commandStats(
+  backend: EnergyBackend,
+  runs: readonly MeasuredRun[],
+  baselineW: Record<string, number>,
+  includeFailed: boolean,
+): CommandStats {
+  const failed = runs.filter(runFailed);
+  const measured = includeFailed ? runs : runs.filter((r) => !runFailed(r));
+  const iterations = Math.max(1, ...measured.map((r) => r.iterations));
+  const per = (value: number, run: MeasuredRun) => value / run.iterations;
+  const warnings: string[] = [];
+  const domains: Record<string, DomainSummary> = {};
+  for (const { domain, source } of backend.domains) {
+    const raw = finite(measured.map((r) => per(r.energy[domain]?.rawJ ?? Number.NaN, r)));
+    const net = finite(measured.map((r) => per(r.energy[domain]?.netJ ?? Number.NaN, r)));
+    if (raw.length === 0) continue;
+    const r = summarize(raw);
+    // No net energy where the baseline is unknown: the raw statistics stand on their own.
+    const n = net.length > 0 ? summarize(net) : undefined;
+    const periodMs = backend.updatePeriodMs(domain);
+    domains[domain] = {
+      source,
+      mean_j: r.mean,
+      median_j: r.median,
+      stdev_j: r.stdev,
+      ci95_j: [r.ci[0], r.ci[1]],
+      min_j: r.min,
+      max_j: r.max,
+      cv: r.cv,
+      baseline_w: baselineW[domain] ?? null,
+      net_mean_j: n?.mean ?? null,
+      net_median_j: n?.median ?? null,
+      net_ci95_j: n ? [n.ci[0], n.ci[1]] : null,
+      update_period_ms: periodMs,
+    };
+    const shortest = Math.min(...measured.map((m) => m.durationS));
+    if (periodMs !== null && shortest * 1000 < MIN_UPDATES_PER_RUN * periodMs) {
+      warnings.push(
+        `${domain}: the shortest run (${(shortest * 1000).toFixed(2)} ms) lasts fewer than ${MIN_UPDATES_PER_RUN} sensor updates (${periodMs.toFixed(2)} ms each); ` +
+          `pass --min-run-ms ${Math.ceil(periodMs * MIN_UPDATES_PER_RUN * 10)} to run it back to back until each run lasts that long`,
+      );
+    }
+  }
+  const durations = measured.map((m) => m.durationS / m.iterations);
+  const d = durations.length > 0 ? summarize(durations) : undefined;
+  return {
+    domains,
+    duration: {
+      mean_s: d?.mean ?? 0,
+      median_s: d?.median ?? 0,
+      stdev_s: d?.stdev ?? null,
+      ci95_s: d ? [d.ci[0], d.ci[1]] : [0, 0],
+      min_s: d?.min ?? 0,
+      max_s: d?.max ?? 0,
+    },
+    runs_counted: measured.length,
+    failed_runs: failed.length,
+    counters_median: countersMedian(measured),
+    iterations,
+    warnings,
+  };
+}
+
+function finite(values: number[]): number[] {
+  return values.filter(Number.isFinite);
+}
+
+/** Median per run of each counter, per iteration where runs were iterated. */
+function countersMedian(runs: readonly MeasuredRun[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.counters)))];
+  for (const name of names) {
+    const values = runs
+      .map((r) => (r.counters[name] === undefined ? undefined : (r.counters[name] as number) / r.iterations))
+      .filter((v): v is number => v !== undefined);
+    if (values.length > 0) out[name] = median(values);
+  }
+  return out;
+}

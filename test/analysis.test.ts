@@ -1,5 +1,7 @@
-// Known answers for the statistics of emp report: each expected number is a published output of R
-// or SciPy on a textbook dataset, quoted with its source, so a test fails if ours drifts from them.
+// Known answers for the statistics of emp report and emp compare: each expected number is a published
+// output of R, SciPy or hyperfine on a textbook dataset, quoted with its source, or an exact value
+// derived by hand in a comment, so a test fails if ours drifts from them.
+import { median } from "simple-statistics";
 import { describe, expect, it } from "vitest";
 import { changePoints } from "../src/analysis/change-points.js";
 import { CLIFFS_THRESHOLDS, cliffsDelta, cliffsMagnitude } from "../src/analysis/cliffs-delta.js";
@@ -8,7 +10,10 @@ import { adjustPValues } from "../src/analysis/correction.js";
 import { normalCdf, studentTCdf } from "../src/analysis/distributions.js";
 import { mannWhitneyU } from "../src/analysis/mann-whitney.js";
 import { midRanks } from "../src/analysis/ranks.js";
+import { medianInPlace, type RatioOfMedians, ratioOfMedians } from "../src/analysis/ratio.js";
 import { welchTTest } from "../src/analysis/welch.js";
+import { InvalidArgumentError } from "../src/errors.js";
+import { mulberry32 } from "../src/stats/random.js";
 
 // R's `sleep` data (Cushny & Peebles 1905, as in Student 1908): extra hours of sleep under two drugs.
 const SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0];
@@ -220,5 +225,90 @@ describe("change points", () => {
       minSegment: 2,
     });
     expect(found.map((c) => c.index)).toEqual([2]);
+  });
+});
+
+describe("ratio of medians", () => {
+  const bounded = (result: RatioOfMedians | null): RatioOfMedians => {
+    if (result === null) throw new Error("expected a ratio, got null");
+    return result;
+  };
+
+  it("constant samples: every resample gives 6 / 4, so the interval is [1.5, 1.5]", () => {
+    expect(ratioOfMedians([6, 6, 6], [4, 4, 4, 4])).toEqual({ ratio: 1.5, ci: [1.5, 1.5] });
+  });
+
+  it("a bootstrap distribution derived by hand: candidate {1, 3} over reference {2}", () => {
+    // A resample of {1, 3} has median 1 (both draws 1: probability 1/4), 2 (one of each: 1/2) or 3
+    // (1/4), so the ratio is 0.5, 1 or 1.5 with probabilities 1/4, 1/2, 1/4. The 2.5 % and 97.5 %
+    // quantiles fall in the outer quarters (about 2,500 of 10,000 resamples each), the 30 % and
+    // 70 % ones in the middle half.
+    expect(ratioOfMedians([1, 3], [2])).toEqual({ ratio: 1, ci: [0.5, 1.5] });
+    expect(ratioOfMedians([1, 3], [2], { confidence: 0.4 })).toEqual({ ratio: 1, ci: [1, 1] });
+  });
+
+  // 20 runs at 10 J and 20 at 15 J, each times 1 + 0.05 sin(.): noise symmetric about 0, so the
+  // medians of the populations they stand for are 10 and 15 and the true ratio is 1.5.
+  const reference = Array.from({ length: 20 }, (_, i) => 10 * (1 + 0.05 * Math.sin(1.7 * i)));
+  const candidate = Array.from({ length: 20 }, (_, i) => 15 * (1 + 0.05 * Math.sin(2.3 * i + 1)));
+
+  it("its interval holds the true ratio 1.5 and excludes 1", () => {
+    const result = bounded(ratioOfMedians(candidate, reference));
+    const [lo, hi] = result.ci;
+    expect(lo).toBeLessThan(1.5);
+    expect(hi).toBeGreaterThan(1.5);
+    expect(lo).toBeGreaterThan(1);
+    expect(lo).toBeLessThanOrEqual(result.ratio);
+    expect(hi).toBeGreaterThanOrEqual(result.ratio);
+    // 5 % noise on 20 runs: the interval is a few percent wide, not tens.
+    expect(hi - lo).toBeLessThan(0.15);
+  });
+
+  it("runs 1.5 times the reference's, reordered, give a ratio of exactly 1.5 (a median scales)", () => {
+    const scaled = reference.map((_, i) => 1.5 * (reference[(i * 7) % 20] as number));
+    expect(ratioOfMedians(scaled, reference)?.ratio).toBeCloseTo(1.5, 14);
+  });
+
+  it("the same level on both sides: the interval holds 1", () => {
+    const same = Array.from({ length: 20 }, (_, i) => 10 * (1 + 0.05 * Math.sin(2.3 * i + 1)));
+    const [lo, hi] = bounded(ratioOfMedians(same, reference)).ci;
+    expect(lo).toBeLessThan(1);
+    expect(hi).toBeGreaterThan(1);
+  });
+
+  it("repeats exactly for a seed, and moves with another", () => {
+    const a = ratioOfMedians(candidate, reference, { seed: 42 });
+    expect(ratioOfMedians(candidate, reference, { seed: 42 })).toEqual(a);
+    expect(ratioOfMedians(candidate, reference, { seed: 43 })?.ci).not.toEqual(a?.ci);
+    expect(ratioOfMedians(candidate, reference, { seed: 43 })?.ratio).toBe(a?.ratio);
+  });
+
+  it("is null where the reference median is not above 0", () => {
+    expect(ratioOfMedians([1, 2], [0, 0, 1])).toBeNull();
+    expect(ratioOfMedians([1, 2], [-1, -2, -3])).toBeNull();
+  });
+
+  it("is null when too many resamples of the reference have a median at or below 0", () => {
+    // Median of {-1, -1, 1, 1, 1} is 1, but a resample's median is -1 when 3 or more of its 5 draws
+    // are -1: P(Bin(5, 0.4) >= 3) = 0.31744, far above the 2.5 % the interval leaves out.
+    expect(ratioOfMedians([2, 2, 2], [-1, -1, 1, 1, 1])).toBeNull();
+    // One non-positive run in 11: a resample's median is not above 0 only when 6 or more of its 11
+    // draws are that run, P(Bin(11, 1/11) >= 6) = 1.7e-4; the interval stays bounded.
+    const one = [-1, 1, 1.1, 0.9, 1.05, 0.95, 1.02, 0.98, 1.01, 0.99, 1.03];
+    expect(ratioOfMedians([2, 2.1, 1.9], one)).not.toBeNull();
+  });
+
+  it("throws typed errors on no runs or a non-finite one", () => {
+    expect(() => ratioOfMedians([], [1])).toThrow(InvalidArgumentError);
+    expect(() => ratioOfMedians([1], [Number.NaN])).toThrow(/non-finite/);
+    expect(() => ratioOfMedians([1], [1], { confidence: 1 })).toThrow(InvalidArgumentError);
+  });
+
+  it("quickselect's median agrees with a sort's on odd, even and tied lengths", () => {
+    const random = mulberry32(3);
+    for (let n = 1; n <= 40; n++) {
+      const values = Array.from({ length: n }, () => Math.floor(random() * 8));
+      expect(medianInPlace(Float64Array.from(values))).toBe(median(values));
+    }
   });
 });

@@ -9,6 +9,14 @@ import { cohensD } from "../src/analysis/cohens-d.js";
 import { adjustPValues } from "../src/analysis/correction.js";
 import { normalCdf, studentTCdf } from "../src/analysis/distributions.js";
 import { mannWhitneyU } from "../src/analysis/mann-whitney.js";
+import {
+  CV_WARNING,
+  firstRunIsOutlier,
+  MAD_TO_SIGMA,
+  modifiedZScores,
+  OUTLIER_THRESHOLD,
+  outlierIndices,
+} from "../src/analysis/outliers.js";
 import { midRanks } from "../src/analysis/ranks.js";
 import { medianInPlace, type RatioOfMedians, ratioOfMedians } from "../src/analysis/ratio.js";
 import { welchTTest } from "../src/analysis/welch.js";
@@ -310,5 +318,60 @@ describe("ratio of medians", () => {
       const values = Array.from({ length: n }, () => Math.floor(random() * 8));
       expect(medianInPlace(Float64Array.from(values))).toBe(median(values));
     }
+  });
+});
+
+describe("outliers, hyperfine's rule", () => {
+  it("hyperfine's own cases (src/outlier_detection.rs, test_detect_outliers)", () => {
+    expect(outlierIndices([50])).toEqual([]);
+    expect(outlierIndices([1000, 0])).toEqual([]);
+    expect(outlierIndices([-0.2, 0.0, 0.2])).toEqual([]);
+    expect(outlierIndices([-0.2, 0.0, 0.2, 4.0])).toEqual([3]);
+    expect(outlierIndices([0.5, 0.3, 0.29, 0.31, 0.3])).toEqual([0]);
+    const normal = [
+      2.33269488, 1.42195907, -0.57527698, -0.31293437, 2.2948158, 0.75813273, -1.0712388, -0.96394741,
+      -1.15897446, 1.10976285,
+    ];
+    expect(outlierIndices(normal)).toEqual([]);
+    expect(outlierIndices([...normal, 20.0, -500.0])).toEqual([10, 11]);
+    // test_detect_outliers_if_mad_becomes_0
+    expect(outlierIndices([10, 10, 10, 10, 10, 10, 10, 100])).toEqual([7]);
+    expect(outlierIndices([10, 10, 10, 10, 10, 10, 10, 100, 100])).toEqual([7, 8]);
+  });
+
+  it("scores (x - median) / (1.4826 MAD): {1, 2, 3, 4, 100} has median 3 and MAD 1", () => {
+    // Deviations from 3: 2, 1, 0, 1, 97; their median is 1.
+    const scores = modifiedZScores([1, 2, 3, 4, 100]);
+    [-2, -1, 0, 1, 97].forEach((d, i) => {
+      expect(scores[i]).toBeCloseTo(d / 1.4826, 12);
+    });
+    // hyperfine's bound, 1.4826 * 10.0 on (x - median) / MAD, is ours on this scale.
+    expect(OUTLIER_THRESHOLD * MAD_TO_SIGMA).toBeCloseTo(14.826, 12);
+  });
+
+  it("a zero MAD scores the median 0 and anything else infinite, never NaN", () => {
+    expect(modifiedZScores([5, 5, 5, 6, 4])).toEqual([
+      0,
+      0,
+      0,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+    ]);
+    expect(modifiedZScores([7, 7])).toEqual([0, 0]);
+  });
+
+  it("flags a first run above the rest, not one below (hyperfine: scores[0] > OUTLIER_THRESHOLD)", () => {
+    // Median 0.30, MAD 0.01: the first run scores 0.2 / 0.014826 = 13.5.
+    expect(firstRunIsOutlier([0.5, 0.3, 0.29, 0.31, 0.3])).toBe(true);
+    expect(firstRunIsOutlier([0.1, 0.3, 0.29, 0.31, 0.3])).toBe(false);
+    expect(outlierIndices([0.1, 0.3, 0.29, 0.31, 0.3])).toEqual([0]);
+    expect(firstRunIsOutlier([0.3, 0.5, 0.29, 0.31, 0.3])).toBe(false);
+    expect(firstRunIsOutlier([9])).toBe(false);
+    expect(firstRunIsOutlier([0.5, 0.3, 0.29, 0.31, 0.3], 20)).toBe(false);
+    expect(() => firstRunIsOutlier([])).toThrow(InvalidArgumentError);
+  });
+
+  it("pyperf's spread warning is a coefficient of variation of 10 %", () => {
+    expect(CV_WARNING).toBe(0.1);
   });
 });

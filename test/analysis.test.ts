@@ -3,6 +3,13 @@
 // derived by hand in a comment, so a test fails if ours drifts from them.
 import { median } from "simple-statistics";
 import { describe, expect, it } from "vitest";
+import {
+  attainabilityWarning,
+  oneStrayRunPValue,
+  repeatsForOneStrayRun,
+  repeatsNeeded,
+  smallestPValue,
+} from "../src/analysis/attainable.js";
 import { changePoints } from "../src/analysis/change-points.js";
 import { CLIFFS_THRESHOLDS, cliffsDelta, cliffsMagnitude } from "../src/analysis/cliffs-delta.js";
 import { cohensD } from "../src/analysis/cohens-d.js";
@@ -373,5 +380,89 @@ describe("outliers, hyperfine's rule", () => {
 
   it("pyperf's spread warning is a coefficient of variation of 10 %", () => {
     expect(CV_WARNING).toBe(0.1);
+  });
+});
+
+describe("what the Mann-Whitney test can reach", () => {
+  it("its smallest p is 2 / C(n + m, n): C(6, 3) = 20 gives 0.1, C(12, 6) = 924 gives 2 / 924", () => {
+    expect(smallestPValue(3, 3)).toBeCloseTo(0.1, 15);
+    expect(smallestPValue(6, 6)).toBeCloseTo(2 / 924, 15);
+    expect(smallestPValue(4, 4)).toBeCloseTo(2 / 70, 15);
+    // C(8, 3) = 56; one run against one can never differ: 2 / C(2, 1) = 1.
+    expect(smallestPValue(3, 5)).toBeCloseTo(2 / 56, 15);
+    expect(smallestPValue(1, 1)).toBe(1);
+    // What the test itself says of completely separated runs.
+    expect(smallestPValue(3, 3)).toBe(mannWhitneyU([4, 5, 6], [1, 2, 3]).pValue);
+  });
+
+  it("from 50 runs it is the normal approximation's: 50 vs 50 gives 7.066e-18 (SciPy, as above)", () => {
+    expect(smallestPValue(50, 50) / 7.066071930388932e-18).toBeCloseTo(1, 5);
+  });
+
+  it("one stray run: 6 vs 6 with U = 6 is 2 x 30 / 924, 7 vs 7 with U = 7 is 2 x 45 / 3432", () => {
+    // The arrangements with U <= u, u <= n, are the partitions of 0..u: 1 + 1 + 2 + 3 + 5 + 7 + 11
+    // = 30 up to 6, + 15 = 45 up to 7.
+    expect(oneStrayRunPValue(6, 6)).toBeCloseTo(60 / 924, 15);
+    expect(oneStrayRunPValue(7, 7)).toBeCloseTo(90 / 3432, 15);
+  });
+
+  it("repeats needed: 4 for one comparison (2 / C(8, 4) = 0.0286), 6 for 11 (11 x 2 / 924 = 0.0238)", () => {
+    expect(repeatsNeeded(0.05, 1)).toBe(4);
+    // 5 runs: 11 x 2 / 252 = 0.0873 is not below 0.05.
+    expect(repeatsNeeded(0.05, 11)).toBe(6);
+    // Against one reference run the smallest p is 2 / (r + 1), below 0.05 from r = 40 (2 / 41);
+    // against two it is 4 / ((r + 1)(r + 2)), from r = 8 (4 / 90).
+    expect(repeatsNeeded(0.05, 1, 1)).toBe(40);
+    expect(repeatsNeeded(0.05, 1, 2)).toBe(8);
+    // 2 / (r + 1) < 0.01 needs r >= 200, past the exact test's 49; the normal approximation
+    // against one run never falls below 2 Phi(-sqrt 3) = 0.083.
+    expect(repeatsNeeded(0.01, 1, 1)).toBeNull();
+    // Tolerating one stray run: 7 for one comparison (6 gives 0.0649), 9 for 11 (8 gives
+    // 11 x 2 x 67 / 12870 = 0.115, 9 gives 11 x 2 x 97 / 48620 = 0.0439).
+    expect(repeatsForOneStrayRun(0.05, 1)).toBe(7);
+    expect(repeatsForOneStrayRun(0.05, 11)).toBe(9);
+  });
+
+  it("warns that 3 vs 3 cannot reach 0.05", () => {
+    expect(attainabilityWarning({ alpha: 0.05, comparisons: 1, sizes: [[3, 3]], correction: "holm" })).toBe(
+      "with 3 vs 3 runs the Mann-Whitney test cannot reach p < 0.05 (its smallest p is 0.1): no difference " +
+        "can show; repeat at least 4 times (--repeat 4); --repeat 7 tolerates one disturbed run",
+    );
+  });
+
+  it("warns that 6 vs 6 with Holm over 11 reaches 0.05 only if the runs hardly overlap", () => {
+    expect(attainabilityWarning({ alpha: 0.05, comparisons: 11, sizes: [[6, 6]], correction: "holm" })).toBe(
+      "with 6 vs 6 runs the Mann-Whitney test reaches p < 0.05 after Holm over 11 comparisons only if the " +
+        "runs hardly overlap (its smallest p is 0.00216, 0.0238 adjusted; one run beyond all of the other " +
+        "group's makes it 0.0649, 0.714 adjusted): a single disturbed run hides any difference; " +
+        "--repeat 9 tolerates one disturbed run",
+    );
+  });
+
+  it("BH: the bound of a lone difference, and how many would have to differ together", () => {
+    // 3 vs 10: 2 / C(13, 3) = 2 / 286 = 0.00699, x 11 = 0.0769; two comparisons that extreme
+    // adjust to 11 / 2 x 0.00699 = 0.0385 < 0.05.
+    const warning = attainabilityWarning({
+      alpha: 0.05,
+      comparisons: 11,
+      sizes: [
+        [10, 10],
+        [3, 10],
+      ],
+      correction: "bh",
+    });
+    expect(warning).toMatch(/^with 3 vs 10 runs .* cannot reach p < 0.05 after BH over 11 comparisons/);
+    expect(warning).toMatch(/0\.00699, 0\.0769 adjusted when it differs alone/);
+    expect(warning).toMatch(/a difference shows only if at least 2 of the 11 are as extreme/);
+  });
+
+  it("says nothing where the runs allow a difference with a stray run: 10 vs 10, 7 vs 7 alone", () => {
+    expect(
+      attainabilityWarning({ alpha: 0.05, comparisons: 11, sizes: [[10, 10]], correction: "holm" }),
+    ).toBeNull();
+    expect(
+      attainabilityWarning({ alpha: 0.05, comparisons: 1, sizes: [[7, 7]], correction: "bh" }),
+    ).toBeNull();
+    expect(attainabilityWarning({ alpha: 0.05, comparisons: 1, sizes: [], correction: "holm" })).toBeNull();
   });
 });

@@ -229,6 +229,51 @@ describe("emp report on labelled emp measure sessions", () => {
   });
 });
 
+describe("emp report on too few runs for the test to say anything", () => {
+  const sessions = (runs: number, seed: number): string[] => {
+    const random = mulberry32(seed);
+    return [
+      ["base", 4],
+      ["other", 5],
+    ].map(([label, level]) => {
+      const dir = join(scratch, `few-${runs}-${label}`);
+      const measured = Array.from({ length: runs }, () => ({
+        label: label as string,
+        netJ: { "package-0": noisy(random, level as number), "dram-0": noisy(random, 0.5) },
+      }));
+      writeResults(dir, [{ id: `session-${label}-${runs}`, runs: measured }], "session");
+      return dir;
+    });
+  };
+
+  it("3 runs against 3 cannot reach 0.05 over the 2 comparisons (2 domains): said once", () => {
+    const dirs = sessions(3, 5);
+    const report = buildReport(loadResults(dirs), defaults);
+    expect(report.comparisons).toHaveLength(2);
+    // 2 / C(6, 3) = 0.1 at best, 0.2 after Holm over 2; 4 runs give 2 x 2 / 70 = 0.057, 5 give
+    // 2 x 2 / 252 = 0.0159; one stray run is tolerated from 8 (2 x 2 x 67 / 12870 = 0.0208).
+    const mentions = report.warnings.filter((w) => w.includes("Mann-Whitney"));
+    expect(mentions).toEqual([
+      "with 3 vs 3 runs the Mann-Whitney test cannot reach p < 0.05 after Holm over 2 comparisons " +
+        "(its smallest p is 0.1, 0.2 adjusted): no difference can show; repeat at least 5 times " +
+        "(--repeat 5); --repeat 8 tolerates one disturbed run",
+    ]);
+    // The difference is there (5 J against 4 J, 2 % noise), the test cannot see it.
+    expect(report.comparisons.every((c) => c.verdict === "unchanged")).toBe(true);
+    // The CLI prints it on stderr with the report's other warnings.
+    const cli = runEmp(["report", ...dirs]);
+    expect(cli.status).toBe(0);
+    expect(cli.stderr).toMatch(/^warning: with 3 vs 3 runs the Mann-Whitney test cannot reach/m);
+  });
+
+  it("10 runs against 10 can, with room for a stray run: no such warning", () => {
+    const report = buildReport(loadResults(sessions(10, 6)), defaults);
+    expect(report.comparisons).toHaveLength(2);
+    expect(report.warnings.filter((w) => w.includes("Mann-Whitney"))).toEqual([]);
+    expect(report.comparisons.find((c) => c.domain === "package-0")?.verdict).toBe("regression");
+  });
+});
+
 describe("emp report's usage errors: one line, the fix, exit 2, no stack trace", () => {
   const cases: [string, string[], RegExp][] = [
     ["a missing directory", ["report", "/nonexistent/emp-results"], /no such directory/],

@@ -2,6 +2,7 @@
 // statistics of energy per run, comparisons between neighbours in history (or against a reference
 // label) with rank and t tests, effect sizes and a correction for their number, and change points.
 import { median } from "simple-statistics";
+import { attainabilityWarning } from "../analysis/attainable.js";
 import { changePoints } from "../analysis/change-points.js";
 import { type CliffsMagnitude, cliffsDelta, cliffsMagnitude } from "../analysis/cliffs-delta.js";
 import { cohensD } from "../analysis/cohens-d.js";
@@ -190,7 +191,19 @@ export function buildReport(results: LoadedResults, options: ReportOptions): Rep
   const reportGroups = groups.map((g) => describeGroup(g, domains, options.energy));
   const reference = options.reference === undefined ? null : findReference(groups, options.reference);
   const pairs = comparisonPairs(groups, mode, reference);
-  const comparisons = compare(pairs, domains, options);
+  const { comparisons, sizes } = compare(pairs, domains, options);
+  // Once per report, for the pair whose run counts allow the least: "unchanged" from 3 runs against 3
+  // is no evidence, since no ordering of 6 runs gives p < 0.05.
+  const attainable =
+    comparisons.length === 0
+      ? null
+      : attainabilityWarning({
+          alpha: options.alpha,
+          comparisons: comparisons.length,
+          sizes,
+          correction: options.correction,
+        });
+  if (attainable !== null) warnings.push(attainable);
   const change_points = mode === "commits" ? findChangePoints(groups, domains, options) : [];
   return {
     mode,
@@ -290,8 +303,14 @@ function comparisonPairs(
   return groups.filter((g) => g !== base).map((g) => [base, g]);
 }
 
-function compare(pairs: readonly [Group, Group][], domains: readonly string[], options: ReportOptions) {
+/** The comparisons, and the runs [from, to] each was made on (which Comparison does not carry). */
+function compare(
+  pairs: readonly [Group, Group][],
+  domains: readonly string[],
+  options: ReportOptions,
+): { comparisons: Comparison[]; sizes: [number, number][] } {
   const raw: Omit<Comparison, "p_adjusted" | "significant" | "verdict">[] = [];
+  const sizes: [number, number][] = [];
   for (const domain of domains) {
     for (const [from, to] of pairs) {
       const a = values(from.rows, domain, options.energy);
@@ -300,6 +319,7 @@ function compare(pairs: readonly [Group, Group][], domains: readonly string[], o
       const medianFrom = median(a);
       const medianTo = median(b);
       const delta = cliffsDelta(b, a);
+      sizes.push([a.length, b.length]);
       raw.push({
         from: from.info.id,
         to: to.info.id,
@@ -322,7 +342,7 @@ function compare(pairs: readonly [Group, Group][], domains: readonly string[], o
     raw.map((c) => c.p_value),
     options.correction,
   );
-  return raw.map((c, i): Comparison => {
+  const comparisons = raw.map((c, i): Comparison => {
     const p_adjusted = adjusted[i] as number;
     const significant = p_adjusted < options.alpha;
     const verdict: Verdict = !significant
@@ -347,6 +367,7 @@ function compare(pairs: readonly [Group, Group][], domains: readonly string[], o
       effect_size: c.effect_size,
     };
   });
+  return { comparisons, sizes };
 }
 
 function findChangePoints(

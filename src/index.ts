@@ -1,5 +1,6 @@
 // The library entry point for TypeScript users.
 
+export { type AttainabilityOptions, attainabilityWarning, smallestPValue } from "./analysis/attainable.js";
 export { type ChangePoint, type ChangePointOptions, changePoints } from "./analysis/change-points.js";
 export {
   CLIFFS_THRESHOLDS,
@@ -11,7 +12,18 @@ export { cohensD } from "./analysis/cohens-d.js";
 export { adjustPValues, CORRECTIONS, type Correction } from "./analysis/correction.js";
 export { normalCdf, studentTCdf } from "./analysis/distributions.js";
 export { type MannWhitneyResult, mannWhitneyU } from "./analysis/mann-whitney.js";
+export { firstRunIsOutlier, modifiedZScores, outlierIndices } from "./analysis/outliers.js";
+export { type RatioOfMedians, ratioOfMedians } from "./analysis/ratio.js";
 export { type WelchResult, welchTTest } from "./analysis/welch.js";
+export {
+  COMPARE_DEFAULTS,
+  type CompareCommand,
+  type CompareOptions,
+  compare,
+} from "./compare/compare.js";
+export { csvTable, markdownTable } from "./compare/export.js";
+export { expandCommands, type ParameterList, type ParameterScan } from "./compare/parameters.js";
+export type { CommandComparison, CommandSummary, CompareSummary } from "./compare/summary.js";
 export { loadStudy } from "./config/load.js";
 export { type ResolvedStudy, resolveStudy, type StudyFlags } from "./config/resolve.js";
 export { STUDY_DEFAULTS, type StudyConfig } from "./config/study.js";
@@ -54,6 +66,7 @@ export * from "./errors.js";
 export { gatherHostFacts, type HostFacts, type Virtualisation } from "./host/facts.js";
 export { Ledger, type LedgerRun, type LedgerRunRow } from "./ledger/ledger.js";
 export { type MeasuredRun, Meter, type RunSpec } from "./measure/meter.js";
+export { RUN_ORDERS, type RunOrder } from "./measure/schedule.js";
 export { MEASURE_DEFAULTS, type MeasureOptions, measure, type ProgressEvent } from "./measure/session.js";
 export type { MeasureSummary } from "./measure/summary.js";
 export type {

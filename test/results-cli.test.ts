@@ -109,7 +109,7 @@ describe("emp measure never replaces a session unasked", () => {
     expect(again.status).toBe(2);
     expectOneMessage(
       again.stderr,
-      /already holds an emp measure session \(manifest\.json/,
+      /already holds a session of emp measure or emp compare \(manifest\.json/,
       /--force to replace it/,
     );
     expect(again.stdout).toBe("");

@@ -5,8 +5,8 @@ import { handleError } from "./handle-error.js";
 
 async function main(argv: string[]): Promise<void> {
   try {
-    const { buildProgram } = await import("./program.js");
-    await buildProgram().parseAsync(argv);
+    const { buildProgram, programArgs } = await import("./program.js");
+    await buildProgram().parseAsync(programArgs(argv));
   } catch (error) {
     process.exitCode = handleError(error);
   }

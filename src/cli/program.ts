@@ -1,6 +1,7 @@
 // The commander program: one subcommand per file, every parse error routed to handle-error.
 import { readFileSync } from "node:fs";
 import { Command, type CommanderError } from "commander";
+import { compareCommand, joinMultiWordOptions } from "./compare.js";
 import { historyCommand } from "./history.js";
 import { initCommand } from "./init.js";
 import { measureCommand } from "./measure.js";
@@ -33,6 +34,16 @@ function quiet(command: Command, path: string): Command {
   return command;
 }
 
+/**
+ * The arguments as commander is to read them: emp compare's options of several words
+ * (--parameter-scan NAME LO HI) joined into one each.
+ */
+export function programArgs(argv: readonly string[]): string[] {
+  const at = argv.findIndex((arg, i) => i >= 2 && !arg.startsWith("-"));
+  if (at < 0 || argv[at] !== "compare") return [...argv];
+  return [...argv.slice(0, at + 1), ...joinMultiWordOptions(argv.slice(at + 1))];
+}
+
 export function buildProgram(): Command {
   const program = new Command("emp")
     .description("energy measurement pipeline: RAPL, perf, NVML and temperatures sampled by a native thread")
@@ -40,6 +51,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .addCommand(probeCommand())
     .addCommand(measureCommand())
+    .addCommand(compareCommand())
     .addCommand(runCommand())
     .addCommand(resumeCommand())
     .addCommand(initCommand())

@@ -1,7 +1,7 @@
 // The summary of `emp measure` for a person: what failed first, one line per domain, the spread of
 // the runs' duration and their counters, then the sampling. Warnings are not here: the CLI writes
 // them to stderr (they are in the JSON too).
-import { formatTable, joules, shellLine } from "../util/table.js";
+import { formatTable, joules, runSeconds, shellLine } from "../util/table.js";
 import { failureText, runFailed } from "./run-failure.js";
 import type { MeasureSummary } from "./summary.js";
 
@@ -19,13 +19,8 @@ export function everyRunFailed(s: MeasureSummary): boolean {
   return s.failed_runs > 0 && s.runs_counted === 0;
 }
 
-/** Seconds with precision that suits a run: 3 significant digits under 1 s. */
-function seconds(s: number): string {
-  return s >= 1 ? `${s.toFixed(3)} s` : `${(s * 1000).toPrecision(3)} ms`;
-}
-
 function counterValue(name: string, value: number): string {
-  if (name === "task-clock" || name === "cpu-clock") return seconds(value / 1e9);
+  if (name === "task-clock" || name === "cpu-clock") return runSeconds(value / 1e9);
   return value >= 1e6 ? value.toExponential(3) : String(Math.round(value));
 }
 
@@ -77,9 +72,9 @@ export function formatSummary(s: MeasureSummary): string {
   const duration = iterated ? "duration per iteration" : "duration";
   lines.push(
     single
-      ? `${duration}: ${seconds(d.median_s)} (one run: no spread)`
-      : `${duration}: median ${seconds(d.median_s)}, 95% CI ${seconds(d.ci95_s[0])} .. ${seconds(d.ci95_s[1])}, ` +
-          `min ${seconds(d.min_s)}, max ${seconds(d.max_s)}`,
+      ? `${duration}: ${runSeconds(d.median_s)} (one run: no spread)`
+      : `${duration}: median ${runSeconds(d.median_s)}, 95% CI ${runSeconds(d.ci95_s[0])} .. ${runSeconds(d.ci95_s[1])}, ` +
+          `min ${runSeconds(d.min_s)}, max ${runSeconds(d.max_s)}`,
   );
   const counters = Object.entries(s.counters_median);
   if (counters.length > 0)

@@ -1,7 +1,7 @@
 // Checks made before a measurement starts, so a mistake costs no baseline time: the command exists
 // and can be run, the output directory can be written, and no other session is in it.
 import { accessSync, constants, mkdirSync, statSync } from "node:fs";
-import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { DirectoryLock } from "../results/lock.js";
 import { heldSession, removeMeasureSession } from "../results/session-files.js";
@@ -86,6 +86,35 @@ export function prepareOutputDir(dir: string): string {
 }
 
 /**
+ * Checks that `path` can be written (its folder exists and is writable, and it is not a folder),
+ * before any measuring: an export that fails at the end would have cost the whole session.
+ */
+export function checkWritableFile(path: string, flag: string): void {
+  const full = resolve(path);
+  const fix = {
+    suggestion: `give ${flag} a file in a folder that exists and that you can write`,
+    path: full,
+  };
+  let folder: ReturnType<typeof statSync>;
+  try {
+    folder = statSync(dirname(full));
+  } catch {
+    throw new UsageError(`${flag} ${path}: no such folder ${dirname(full)}`, fix);
+  }
+  if (!folder.isDirectory()) throw new UsageError(`${flag} ${path}: ${dirname(full)} is not a folder`, fix);
+  try {
+    if (statSync(full).isDirectory()) throw new UsageError(`${flag} ${path} is a folder, not a file`, fix);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+  }
+  try {
+    accessSync(dirname(full), constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${path}: cannot write into ${dirname(full)}`, fix);
+  }
+}
+
+/**
  * Takes the results folder `dir` for one emp measure session and returns its lock: exit 2 when
  * another emp is writing it, or when it holds an earlier session, which is never replaced unasked.
  * With `force` an earlier emp measure session is removed first, and `say` tells which files went.
@@ -105,10 +134,13 @@ export function claimOutputDir(dir: string, force: boolean, say: (line: string) 
       );
     }
     if (held !== undefined && !force) {
-      throw new UsageError(`${dir} already holds an emp measure session (${held.files.join(", ")})`, {
-        suggestion: "pass --force to replace it, or give this measurement another --out",
-        path: dir,
-      });
+      throw new UsageError(
+        `${dir} already holds a session of emp measure or emp compare (${held.files.join(", ")})`,
+        {
+          suggestion: "pass --force to replace it, or give this measurement another --out",
+          path: dir,
+        },
+      );
     }
     if (held !== undefined)
       say(`replacing the session in ${dir} (--force): removed ${removeMeasureSession(dir).join(", ")}`);

@@ -10,8 +10,7 @@ import { counterMetric, type RunRecord, RunsWriter } from "../results/runs-write
 import { type Phase, SamplesWriter } from "../results/samples-writer.js";
 import type { TickBatch } from "../sampling/sampler.js";
 import { TREE_CPU_METRIC } from "./meter.js";
-import type { MeasureSummary } from "./summary.js";
-import { boundedSummary } from "./summary-bounds.js";
+import { boundedSummary, type RunsSummary } from "./summary-bounds.js";
 
 export interface Provenance {
   emp_version: string;
@@ -76,7 +75,7 @@ export class SessionRecorder {
   }
 
   /** summary.json, with its per-run details bounded (summary-bounds.ts). */
-  summary(summary: MeasureSummary): void {
+  summary(summary: RunsSummary): void {
     writeJsonAtomic(join(this.dir, "summary.json"), boundedSummary(summary));
   }
 

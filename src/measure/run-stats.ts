@@ -57,6 +57,9 @@ export function commandStats(
       net_mean_j: n?.mean ?? null,
       net_median_j: n?.median ?? null,
       net_ci95_j: n ? [n.ci[0], n.ci[1]] : null,
+      net_stdev_j: n?.stdev ?? null,
+      net_min_j: n?.min ?? null,
+      net_max_j: n?.max ?? null,
       update_period_ms: periodMs,
     };
     const shortest = Math.min(...measured.map((m) => m.durationS));

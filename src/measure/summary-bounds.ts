@@ -3,25 +3,31 @@
 // SUMMARY_RUNS_KEPT runs only. runs.arrow holds every run; `runs_total` and `runs_omitted` say how
 // many there were and how many this summary leaves out. (A summary over 6,624 runs was 2.6 MB.)
 import { HeadTail } from "../util/head-tail.js";
-import type { MeasureSummary } from "./summary.js";
+import type { RunSummary } from "./summary.js";
+
+/** A summary with per-run details: emp measure's, and emp compare's. */
+export interface RunsSummary {
+  runs: Pick<RunSummary, "index" | "name" | "warnings">[];
+  warnings: string[];
+}
 
 /** Runs whose details a summary keeps at each end: the first this many and the last this many. */
 export const SUMMARY_RUNS_KEPT = 50;
 
-export interface BoundedMeasureSummary extends MeasureSummary {
+export type Bounded<S extends RunsSummary> = S & {
   /** Every run of the session, warmups included. */
   runs_total: number;
   /** Runs in the middle of the session left out of `runs` (and their warnings); 0 up to 100 runs. */
   runs_omitted: number;
-}
+};
 
 /** The summary as written and printed: every total as it was, per-run details bounded. */
-export function boundedSummary(summary: MeasureSummary): BoundedMeasureSummary {
+export function boundedSummary<S extends RunsSummary>(summary: S): Bounded<S> {
   const kept = HeadTail.of(summary.runs, SUMMARY_RUNS_KEPT);
   if (kept.omitted === 0) return { ...summary, runs_total: summary.runs.length, runs_omitted: 0 };
   const keptRuns = kept.items();
   const keptIndex = new Set(keptRuns.map((r) => r.index));
-  // measure() lists each run's warnings in the session's as `<name>: <warning>` ("run 3: ...").
+  // The session's warnings list each run's as `<name>: <warning>` ("run 3: ...", "B run 3: ...").
   const omittedLines = new Set(
     summary.runs
       .filter((r) => !keptIndex.has(r.index))

@@ -39,6 +39,9 @@ export interface DomainSummary {
   net_mean_j: number | null;
   net_median_j: number | null;
   net_ci95_j: [number, number] | null;
+  net_stdev_j: number | null;
+  net_min_j: number | null;
+  net_max_j: number | null;
   /** Median interval between fresh readings, ms (RAPL: about 1); null for estimates. */
   update_period_ms: number | null;
 }

@@ -22,6 +22,11 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), ...rows.map(line)];
 }
 
+/** A run's time with precision that suits it: "1.234 s", and 3 significant digits under 1 s ("51.2 ms"). */
+export function runSeconds(s: number): string {
+  return s >= 1 ? `${s.toFixed(3)} s` : `${(s * 1000).toPrecision(3)} ms`;
+}
+
 /** "42 s", "5 min 03 s", "2 h 05 min": precise enough to compare sessions at a glance. */
 export function formatDurationS(seconds: number): string {
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;

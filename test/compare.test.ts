@@ -1,0 +1,125 @@
+// emp compare and calibrated runs against a powercap fixture: 5 W idle, 25 W while a flag file
+// exists, held by hold-flag for a known time, so every command's net energy is known (20 W x the
+// time it holds the flag) and the ratio between two commands is too.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { compare } from "../src/compare/compare.js";
+import { measure } from "../src/measure/session.js";
+import { EnergyWriter, HOLD_FLAG, powercapZone } from "./fixtures/energy.js";
+import { FixtureTree, withRoots, writeCpuTopology } from "./fixtures/tree.js";
+
+const IDLE_W = 5;
+const BUSY_W = 25;
+const RANGE_UJ = 1_999_999;
+
+let tree: FixtureTree;
+let writer: EnergyWriter;
+let flag: string;
+beforeEach(async () => {
+  tree = FixtureTree.create();
+  writeCpuTopology(tree, 1, 2);
+  const energy = powercapZone(tree, { id: "intel-rapl:0", name: "package-0", maxEnergyRangeUj: RANGE_UJ });
+  flag = tree.path("busy.flag");
+  writer = await EnergyWriter.start(tree, [
+    {
+      format: "text",
+      path: energy,
+      unitJ: 1e-6,
+      wrap: RANGE_UJ + 1,
+      idleW: IDLE_W,
+      busyW: BUSY_W,
+      flagPath: flag,
+    },
+  ]);
+});
+afterEach(async () => {
+  await writer.stop();
+  tree.remove();
+});
+
+describe("compare", () => {
+  it("A holds the flag 50 ms, B 75 ms: B/A of net medians is 1.5, its CI excludes 1.2, p < 0.01, runs interleaved", async () => {
+    const summary = await withRoots({ EMP_SYSFS_ROOT: tree.root }, () =>
+      compare({
+        commands: [
+          { name: "A", command: `${HOLD_FLAG} ${flag} 50` },
+          { name: "B", command: `${HOLD_FLAG} ${flag} 75` },
+        ],
+        repeat: 8,
+        warmup: 1,
+        baselineS: 0.5,
+        seed: 7,
+        counters: [],
+      }),
+    );
+    const energy = summary.comparisons.find((c) => c.quantity === "energy" && c.domain === "package-0");
+    const time = summary.comparisons.find((c) => c.quantity === "duration");
+    console.log(
+      JSON.stringify({
+        energy,
+        time,
+        commands: summary.commands.map((c) => [c.name, c.domains["package-0"]?.net_median_j]),
+      }),
+    );
+    expect(summary.estimated).toBe(false);
+    expect(summary.reference).toBe("A");
+    expect(energy?.baseline).toBe("A");
+    expect(energy?.candidate).toBe("B");
+    expect(Math.abs((energy?.ratio ?? 0) / 1.5 - 1)).toBeLessThan(0.1);
+    expect(energy?.ratio_ci95?.[0]).toBeGreaterThan(1.2);
+    expect(energy?.ratio_ci95?.[1]).toBeGreaterThanOrEqual(energy?.ratio ?? Number.NaN);
+    expect(energy?.p_value).toBeLessThan(0.01);
+    expect(energy?.cliffs_delta).toBe(1);
+    expect(energy?.verdict).toBe("costlier");
+    expect(time?.verdict).toBe("slower");
+    // Each command's net energy is what the fixture produced: 20 W over the time it held the flag.
+    const netA = summary.commands[0]?.domains["package-0"]?.net_median_j ?? 0;
+    expect(Math.abs(netA / (20 * 0.05) - 1)).toBeLessThan(0.1);
+    // Shuffled cycles: every pair of runs from the start is one of A and one of B, warmups too.
+    expect(summary.order).toHaveLength(18);
+    for (let cycle = 0; cycle < 9; cycle++) {
+      expect([...summary.order.slice(2 * cycle, 2 * cycle + 2)].sort()).toEqual(["A", "B"]);
+    }
+    // ...in an order drawn from the seed, not always A first.
+    const firsts = new Set(Array.from({ length: 9 }, (_, c) => summary.order[2 * c]));
+    expect(firsts.size).toBe(2);
+  });
+});
+
+describe("--min-run-ms", () => {
+  it("a 10 ms command with --min-run-ms 200: 10 iterations or more per run, net energy per iteration 20 W x 10 ms", async () => {
+    const summary = await withRoots({ EMP_SYSFS_ROOT: tree.root }, () =>
+      measure({
+        command: [HOLD_FLAG, flag, "10"],
+        minRunMs: 200,
+        repeat: 3,
+        warmup: 0,
+        baselineS: 0.5,
+        counters: [],
+      }),
+    );
+    const measured = summary.runs.filter((r) => !r.warmup);
+    console.log(
+      JSON.stringify({
+        iterations: summary.iterations,
+        runs: summary.runs.map((r) => [r.name, r.iterations, r.duration_s]),
+        domain: summary.domains["package-0"],
+      }),
+    );
+    expect(measured).toHaveLength(3);
+    for (const run of measured) {
+      expect(run.iterations).toBeGreaterThanOrEqual(10);
+      expect(run.iterations).toBe(summary.iterations);
+      expect(run.duration_s).toBeGreaterThan(0.2);
+    }
+    // Calibration runs come first, named so, and are not counted.
+    expect(summary.runs[0]?.name).toBe("calibration 1");
+    expect(summary.runs[0]?.iterations).toBe(1);
+    expect(summary.runs_counted).toBe(3);
+    const perIterationJ = summary.domains["package-0"]?.net_median_j ?? 0;
+    expect(Math.abs(perIterationJ / (20 * 0.01) - 1)).toBeLessThan(0.15);
+    // Per run, the whole run's energy is the iterations' together.
+    const wholeJ = measured[0]?.net_energy_j["package-0"] ?? 0;
+    expect(Math.abs(wholeJ / ((measured[0]?.iterations ?? 0) * 0.2) - 1)).toBeLessThan(0.15);
+    expect(summary.duration.median_s).toBeLessThan(0.02);
+  });
+});

@@ -84,6 +84,19 @@ describe("emp compare: bad input", () => {
     ],
     ["a negative seed", ["--seed", "-1", "true", "false"], /--seed takes/, /--help/],
     ["an empty command", ["", "true"], /is empty/, /--help/],
+    ["--work without its unit", ["--work", "10"], /--work takes two values/, /--work 256 MB/],
+    [
+      "--work of no work",
+      ["--work", "0", "MB", "true", "false"],
+      /--work 0 MB: the amount must be a number above 0/,
+      /--work 256 MB/,
+    ],
+    [
+      "--metric without a regex",
+      ["--metric", "tput", "true", "false"],
+      /--metric tput: not NAME=REGEX/,
+      /NAME, an optional \[UNIT\]/,
+    ],
   ];
   for (const [what, args, message, fix] of cases) {
     it(`${what}: exit 2, one message with a fix, no stack trace`, () => {
@@ -329,10 +342,48 @@ describe("emp compare: results", () => {
       /^2 commands, 3 runs each, shuffled cycles \(seed 1\); reference 'A'/,
     );
     expect(result.stdout).toMatch(/\nB vs A:\n/);
-    expect(result.stdout).toMatch(/\n {2}time +[\d.]+x \[[\d.]+ \.\. [\d.]+\] .* no significant difference\n/);
+    expect(result.stdout).toMatch(
+      /\n {2}time +[\d.]+x \[[\d.]+ \.\. [\d.]+\] .* no significant difference\n/,
+    );
     // 3 against 3 runs cannot reach p < 0.05 after Holm over 2: said, with the repeat count that can.
     expect(result.stderr).toMatch(
       /with 3 vs 3 runs the Mann-Whitney test cannot reach p < 0.05 .*--repeat \d+/,
+    );
+  });
+});
+
+describe("emp measure and emp compare with --metric", () => {
+  it("the output is captured for the metric, then shown (on stderr with --json); runs.arrow holds the values and J per unit", () => {
+    const out = join(scratch, "metric");
+    const result = runEmp([
+      "measure",
+      ...QUICK,
+      "--repeat",
+      "2",
+      "--warmup",
+      "0",
+      "--json",
+      "--out",
+      out,
+      "--metric",
+      "n[ops]=did (\\d+)",
+      "--",
+      "sh",
+      "-c",
+      "echo did 40",
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr.match(/did 40/g)).toHaveLength(2);
+    const summary = JSON.parse(result.stdout) as {
+      metrics: Record<string, { median: number }>;
+      work: { unit: string };
+    };
+    expect(summary.metrics.n?.median).toBe(40);
+    expect(summary.work.unit).toBe("J/ops");
+    const table = tableFromIPC(readFileSync(join(out, "runs.arrow")));
+    expect(Array.from(table.getChild("metric_n") ?? [])).toEqual([40, 40]);
+    expect(table.schema.fields.find((f) => f.name === "cpu_net_j_per_unit")?.metadata.get("unit")).toBe(
+      "J/ops",
     );
   });
 });

@@ -123,3 +123,78 @@ describe("--min-run-ms", () => {
     expect(summary.duration.median_s).toBeLessThan(0.02);
   });
 });
+
+describe("energy per unit of work", () => {
+  it("a time-bounded benchmark: B does twice A's work in the same 50 ms; per run they cost alike, per unit of work B half", async () => {
+    const summary = await withRoots({ EMP_SYSFS_ROOT: tree.root }, () =>
+      compare({
+        commands: [
+          { name: "A", command: `${HOLD_FLAG} ${flag} 50; echo 'did 1000 ops'` },
+          { name: "B", command: `${HOLD_FLAG} ${flag} 50; echo 'did 2000 ops'` },
+        ],
+        metrics: [{ name: "done", unit: "ops", pattern: "did (\\d+) ops" }],
+        repeat: 8,
+        warmup: 0,
+        baselineS: 0.5,
+        seed: 3,
+        counters: [],
+        commandStdout: "ignore",
+      }),
+    );
+    const find = (quantity: string) =>
+      summary.comparisons.find(
+        (c) => c.quantity === quantity && (quantity !== "energy" || c.domain === "package-0"),
+      );
+    console.log(JSON.stringify(summary.comparisons));
+    // Per run: the same 20 W x 50 ms above idle.
+    expect(Math.abs((find("energy")?.ratio ?? 0) - 1)).toBeLessThan(0.1);
+    expect(find("energy")?.verdict).not.toBe("cheaper");
+    // Per unit of work: 1 J / 1000 ops against 1 J / 2000 ops.
+    const work = find("work");
+    expect(work?.domain).toBe("package-0");
+    expect(Math.abs((work?.ratio ?? 0) / 0.5 - 1)).toBeLessThan(0.1);
+    expect(work?.verdict).toBe("cheaper");
+    expect(find("metric")?.ratio).toBe(2);
+    expect(find("metric")?.verdict).toBe("higher");
+    const a = summary.commands[0];
+    expect(a?.work?.unit).toBe("J/ops");
+    expect(Math.abs((a?.work?.domains["package-0"]?.net_median ?? 0) / (1 / 1000) - 1)).toBeLessThan(0.1);
+    expect(a?.metrics.done?.median).toBe(1000);
+  });
+
+  it("--work and a rate --metric: J per MB from the fixed work, and from the rate times each run's duration", async () => {
+    const byWork = await withRoots({ EMP_SYSFS_ROOT: tree.root }, () =>
+      measure({
+        command: [HOLD_FLAG, flag, "50"],
+        work: { amount: 10, unit: "MB" },
+        repeat: 3,
+        warmup: 0,
+        baselineS: 0.5,
+        counters: [],
+      }),
+    );
+    // 20 W x 50 ms = 1 J for 10 MB.
+    expect(byWork.work?.unit).toBe("J/MB");
+    expect(Math.abs((byWork.work?.domains["package-0"]?.net_median ?? 0) / 0.1 - 1)).toBeLessThan(0.1);
+    const byRate = await withRoots({ EMP_SYSFS_ROOT: tree.root }, () =>
+      measure({
+        command: ["sh", "-c", `${HOLD_FLAG} ${flag} 50; echo 'throughput: 200 MB/s'`],
+        metrics: [{ name: "tput", unit: "MB/s", pattern: "throughput: ([\\d.]+)" }],
+        commandStdout: "ignore",
+        repeat: 3,
+        warmup: 0,
+        baselineS: 0.5,
+        counters: [],
+      }),
+    );
+    const runs = byRate.runs.filter((r) => !r.warmup);
+    expect(runs.map((r) => r.metrics.tput)).toEqual([200, 200, 200]);
+    // Each run's work is 200 MB/s times its duration: its net energy over that.
+    const expected = runs
+      .map((r) => (r.net_energy_j["package-0"] ?? 0) / (200 * r.duration_s))
+      .sort((x, y) => x - y);
+    expect(byRate.work?.unit).toBe("J/MB");
+    expect(byRate.work?.domains["package-0"]?.net_median).toBeCloseTo(expected[1] ?? 0, 12);
+    expect(byRate.metrics.tput?.median).toBe(200);
+  });
+});

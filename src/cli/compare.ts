@@ -14,51 +14,18 @@ import { checkWritableFile } from "../measure/preflight.js";
 import { RUN_ORDERS, type RunOrder } from "../measure/schedule.js";
 import { chooseBackend, MEASURE_DEFAULTS } from "../measure/session.js";
 import { boundedSummary } from "../measure/summary-bounds.js";
+import { workColumns } from "../measure/work.js";
 import { addon } from "../native.js";
 import { freshLine } from "./fresh-line.js";
 import { numberOption, parseOptions, whole } from "./options.js";
 import { recordedSession } from "./recorded-session.js";
-import { addSessionFlags, sessionOptionRules, sessionOptions, timestampedDir } from "./session-options.js";
-
-/** Separates the words of a multi-word option inside the one argument commander sees (argv cannot hold NUL). */
-const WORD = "\u0000";
-
-const MULTI_WORD: Record<string, number> = { "--parameter-scan": 3, "--parameter-list": 2 };
-
-/**
- * hyperfine's `--parameter-scan NAME LO HI` and `--parameter-list NAME VALUES` take several words,
- * which commander's options cannot: each is joined into one argument before parsing.
- */
-export function joinMultiWordOptions(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === "--") {
-      out.push(...args.slice(i));
-      break;
-    }
-    const words = MULTI_WORD[arg];
-    if (words === undefined) {
-      out.push(arg);
-      continue;
-    }
-    const values = args.slice(i + 1, i + 1 + words);
-    if (values.length < words || values.some((v) => v.startsWith("--"))) {
-      throw new UsageError(
-        `${arg} takes ${words === 3 ? "three values: NAME LO HI" : "two values: NAME a,b,c"}`,
-        {
-          suggestion:
-            words === 3
-              ? "for example --parameter-scan threads 1 8"
-              : "for example --parameter-list level 1,6,9",
-        },
-      );
-    }
-    out.push(arg, values.join(WORD));
-    i += words;
-  }
-  return out;
-}
+import {
+  addSessionFlags,
+  sessionOptionRules,
+  sessionOptions,
+  timestampedDir,
+  WORD,
+} from "./session-options.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -185,6 +152,11 @@ export async function runCompare(options: CompareCliOptions): Promise<CompareSum
       backend,
       sources: options.sources,
       counters: options.counters ?? [],
+      extraColumns: workColumns(
+        backend.domains.map((d) => d.domain),
+        options.work,
+        options.metrics ?? [],
+      ),
       config,
       warmups: warmup * options.commands.length,
       runs: repeat * options.commands.length,

@@ -1,7 +1,7 @@
 // The commander program: one subcommand per file, every parse error routed to handle-error.
 import { readFileSync } from "node:fs";
 import { Command, type CommanderError } from "commander";
-import { compareCommand, joinMultiWordOptions } from "./compare.js";
+import { compareCommand } from "./compare.js";
 import { historyCommand } from "./history.js";
 import { initCommand } from "./init.js";
 import { measureCommand } from "./measure.js";
@@ -10,6 +10,7 @@ import { probeCommand } from "./probe.js";
 import { reportCommand } from "./report.js";
 import { resumeCommand } from "./resume.js";
 import { runCommand } from "./run.js";
+import { joinMultiWordOptions } from "./session-options.js";
 
 function packageVersion(): string {
   // src/cli and dist/cli both sit two levels below package.json.
@@ -35,12 +36,12 @@ function quiet(command: Command, path: string): Command {
 }
 
 /**
- * The arguments as commander is to read them: emp compare's options of several words
- * (--parameter-scan NAME LO HI) joined into one each.
+ * The arguments as commander is to read them: the options of several words of emp measure and emp
+ * compare (--work N UNIT, --parameter-scan NAME LO HI) joined into one each.
  */
 export function programArgs(argv: readonly string[]): string[] {
   const at = argv.findIndex((arg, i) => i >= 2 && !arg.startsWith("-"));
-  if (at < 0 || argv[at] !== "compare") return [...argv];
+  if (at < 0 || (argv[at] !== "compare" && argv[at] !== "measure")) return [...argv];
   return [...argv.slice(0, at + 1), ...joinMultiWordOptions(argv.slice(at + 1))];
 }
 

@@ -10,6 +10,7 @@ import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
 import { SessionRecorder } from "../measure/recorder.js";
 import type { ProgressEvent } from "../measure/session-runner.js";
 import type { SensorReport } from "../native.js";
+import type { RunMetric } from "../results/runs-writer.js";
 import { SpaceReserve } from "../results/space-reserve.js";
 import { Interrupts } from "./interrupt.js";
 import { MeasureProgress } from "./measure-progress.js";
@@ -23,6 +24,8 @@ export interface RecordedSessionOptions {
   backend: EnergyBackend;
   sources?: string[];
   counters: readonly string[];
+  /** runs.arrow's columns beside the counters: --metric values, energy per unit of work. */
+  extraColumns?: readonly RunMetric[];
   /** What the manifest records as the session's config. */
   config: unknown;
   /** For the progress line: warmups and measured runs in all, and whether to name each run's command. */
@@ -80,6 +83,7 @@ async function recordInto<S extends { interrupted: boolean }>(
     backend.channels,
     backend.domains.map((d) => d.domain),
     options.counters,
+    options.extraColumns,
   );
   // Which process writes the session: a "running" manifest whose process is gone was left by a killed emp.
   const owner = manifestProcess();

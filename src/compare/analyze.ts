@@ -9,7 +9,7 @@ import { mannWhitneyU } from "../analysis/mann-whitney.js";
 import { CV_WARNING, firstRunIsOutlier, OUTLIER_THRESHOLD, outlierIndices } from "../analysis/outliers.js";
 import { ratioOfMedians } from "../analysis/ratio.js";
 import { summarize } from "../stats/summary.js";
-import type { CommandComparison, CommandSummary } from "./summary.js";
+import type { CommandComparison, CommandSummary, Verdict } from "./summary.js";
 
 /** One command's measured runs as the analysis reads them, in the order run. */
 export interface CommandSamples {
@@ -18,6 +18,10 @@ export interface CommandSamples {
   energyJ: Record<string, number[]>;
   /** Duration per run (per iteration), s. */
   durationS: number[];
+  /** Net energy per unit of work (--work, --metric), J/unit, per domain. */
+  workJ: Record<string, number[]>;
+  /** Each --metric's values. */
+  metrics: Record<string, number[]>;
 }
 
 export interface AnalysisOptions {
@@ -28,6 +32,14 @@ export interface AnalysisOptions {
 
 /** Energy per run follows duration: past this ratio between commands, a time-bounded benchmark is likely. */
 const DURATION_RATIO_WARNING = 2;
+
+/** The verdict of a significant difference per quantity: [when the candidate is smaller, larger]. */
+const VERDICTS: Record<CommandComparison["quantity"], readonly [Verdict, Verdict]> = {
+  energy: ["cheaper", "costlier"],
+  work: ["cheaper", "costlier"],
+  metric: ["lower", "higher"],
+  duration: ["faster", "slower"],
+};
 
 export function compareCommands(
   samples: readonly CommandSamples[],
@@ -43,6 +55,18 @@ export function compareCommands(
       quantity: "energy" as const,
       domain,
       of: (s: CommandSamples) => s.energyJ[domain] ?? [],
+    })),
+    ...domains
+      .filter((domain) => (base.workJ[domain] ?? []).length > 0)
+      .map((domain) => ({
+        quantity: "work" as const,
+        domain,
+        of: (s: CommandSamples) => s.workJ[domain] ?? [],
+      })),
+    ...Object.keys(base.metrics).map((name) => ({
+      quantity: "metric" as const,
+      domain: name,
+      of: (s: CommandSamples) => s.metrics[name] ?? [],
     })),
     { quantity: "duration" as const, domain: "duration", of: (s: CommandSamples) => s.durationS },
   ];
@@ -65,7 +89,7 @@ export function compareCommands(
       });
     }
   }
-  // One family: every comparison the session shows, energy and duration.
+  // One family: every comparison the session shows: energy, per unit of work, metrics, duration.
   const adjusted = adjustPValues(
     raw.map((c) => c.p_value),
     options.correction,
@@ -78,13 +102,7 @@ export function compareCommands(
     const verdict =
       !significant || c.cliffs_delta === 0
         ? "no significant difference"
-        : c.quantity === "energy"
-          ? larger
-            ? "costlier"
-            : "cheaper"
-          : larger
-            ? "slower"
-            : "faster";
+        : VERDICTS[c.quantity][larger ? 1 : 0];
     return { ...c, p_adjusted, verdict };
   });
 }

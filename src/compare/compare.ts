@@ -17,6 +17,7 @@ import {
   sessionWarnings,
 } from "../measure/session.js";
 import { type ProgressEvent, runSession, type SessionRun } from "../measure/session-runner.js";
+import { type MetricSpec, netJPerUnit, type WorkSpec } from "../measure/work.js";
 import type { ContainmentMode, PerfEventName, StdioOption } from "../native.js";
 import { type CommandSamples, commandOutliers, compareCommands, comparisonWarnings } from "./analyze.js";
 import type { CommandSummary, CompareSummary } from "./summary.js";
@@ -46,6 +47,10 @@ export interface CompareOptions {
   tdpW?: number;
   counters?: PerfEventName[];
   minRunMs?: number;
+  /** Fixed work per run of every command (per iteration): results gain net energy per unit of work. */
+  work?: WorkSpec;
+  /** Numbers captured from each run's output; the first gives the work where --work is not given. */
+  metrics?: MetricSpec[];
   /** Run before every run, unmeasured: one command for all, or one per command. */
   prepare?: string[];
   /** Run once per command before the baseline, unmeasured (`{NAME}` parameters already filled in). */
@@ -159,10 +164,19 @@ export async function compare(options: CompareOptions): Promise<CompareSummary> 
     containment: options.containment,
     commandStdout: options.commandStdout,
     shellLog: options.shellLog,
+    metrics: options.metrics,
     signal: options.signal,
     recorder,
     onProgress: options.onProgress,
-    onRun: (run) => recorder?.run(runRecord(run, options.label, names[run.command])),
+    onRun: (run) =>
+      recorder?.run(
+        runRecord(run, {
+          label: options.label,
+          command: names[run.command],
+          work: options.work,
+          metrics: options.metrics,
+        }),
+      ),
   });
   const nameOf = (run: SessionRun) => names[run.command] ?? "";
   const warnings = [
@@ -175,7 +189,7 @@ export async function compare(options: CompareOptions): Promise<CompareSummary> 
   const samples: CommandSamples[] = [];
   const commands: CommandSummary[] = options.commands.map((c, i) => {
     const measured = result.runs.filter((r) => r.command === i && !r.warmup);
-    const stats = commandStats(backend, measured, result.baselineW, includeFailed);
+    const stats = commandStats(backend, measured, result.baselineW, includeFailed, options);
     for (const w of stats.warnings) warnings.push(`${c.name}: ${w}`);
     const counted = includeFailed ? measured : measured.filter((r) => !runFailed(r));
     const s: CommandSamples = {
@@ -187,6 +201,20 @@ export async function compare(options: CompareOptions): Promise<CompareSummary> 
         ]),
       ),
       durationS: counted.map((r) => r.durationS / r.iterations),
+      workJ: Object.fromEntries(
+        domains.map((d) => [
+          d,
+          counted
+            .map((r) => netJPerUnit(r.energy[d]?.netJ, r, options.work, options.metrics))
+            .filter((v): v is number => v !== null && Number.isFinite(v)),
+        ]),
+      ),
+      metrics: Object.fromEntries(
+        (options.metrics ?? []).map((m) => [
+          m.name,
+          counted.map((r) => r.metrics[m.name]).filter((v): v is number => v !== null && v !== undefined),
+        ]),
+      ),
     };
     samples.push(s);
     const d = stats.duration;
@@ -206,6 +234,8 @@ export async function compare(options: CompareOptions): Promise<CompareSummary> 
         max: d.max_s,
       },
       counters_median: stats.counters_median,
+      work: stats.work,
+      metrics: stats.metrics,
       outliers: commandOutliers(s),
     };
   });
@@ -233,6 +263,7 @@ export async function compare(options: CompareOptions): Promise<CompareSummary> 
       power_w: Object.fromEntries(domains.map((d) => [d, result.baselineW[d] ?? null])),
     },
     min_run_ms: options.minRunMs ?? null,
+    work: options.work ?? null,
     failures_included: includeFailed,
     commands,
     comparisons,

@@ -1,5 +1,7 @@
 // emp compare for a person: per command its median net energy (per domain), interval and duration;
 // then each command against the reference, energy and time, with the verdict. Warnings go to stderr.
+
+import { workLines } from "../measure/format.js";
 import { formatP } from "../report/format.js";
 import { formatTable, joules, runSeconds } from "../util/table.js";
 import type { CommandComparison, CompareSummary } from "./summary.js";
@@ -14,6 +16,13 @@ export function formatRatio(c: Pick<CommandComparison, "ratio" | "ratio_ci95">):
 export function perWhat(s: CompareSummary): "run" | "iteration" {
   return s.commands.some((c) => c.iterations > 1) ? "iteration" : "run";
 }
+
+const QUANTITY_LABEL: Record<CommandComparison["quantity"], (domain: string) => string> = {
+  energy: (d) => `${d} energy`,
+  work: (d) => `${d} J per unit of work`,
+  metric: (name) => `metric ${name}`,
+  duration: () => "time",
+};
 
 export function formatComparison(s: CompareSummary): string {
   const lines: string[] = [];
@@ -69,6 +78,10 @@ export function formatComparison(s: CompareSummary): string {
     c.runs_counted > 0 ? runSeconds(c.duration_s.median) : "-",
   ]);
   lines.push("", ...formatTable(header, rows));
+  for (const c of s.commands) {
+    const extra = workLines(c.work, c.metrics);
+    if (extra.length > 0) lines.push(...extra.map((l) => `${c.name}: ${l}`));
+  }
   const correction = s.correction === "holm" ? "Holm" : "Benjamini-Hochberg";
   for (const candidate of s.commands.map((c) => c.name).filter((n) => n !== s.reference)) {
     const mine = s.comparisons.filter((c) => c.candidate === candidate);
@@ -78,7 +91,7 @@ export function formatComparison(s: CompareSummary): string {
       ...formatTable(
         ["", "ratio [95% CI]", "p", `p (${correction})`, "Cliff's delta", "verdict"],
         mine.map((c) => [
-          c.quantity === "energy" ? `${c.domain} energy` : "time",
+          QUANTITY_LABEL[c.quantity](c.domain),
           formatRatio(c),
           formatP(c.p_value),
           formatP(c.p_adjusted),

@@ -2,7 +2,14 @@
 // snake_case keys with their units in their names, as emp measure's (src/measure/summary.ts).
 import type { Correction } from "../analysis/correction.js";
 import type { RunOrder } from "../measure/schedule.js";
-import type { DomainSummary, RunSummary, SamplingSummary } from "../measure/summary.js";
+import type {
+  DomainSummary,
+  MetricSummary,
+  RunSummary,
+  SamplingSummary,
+  WorkSummary,
+} from "../measure/summary.js";
+import type { WorkSpec } from "../measure/work.js";
 
 export interface CommandSummary {
   /** As -n named it, or the command text. */
@@ -24,20 +31,33 @@ export interface CommandSummary {
     max: number;
   };
   counters_median: Record<string, number>;
+  /** Net energy per unit of work; null without --work or --metric. */
+  work: WorkSummary | null;
+  metrics: Record<string, MetricSummary>;
   /** Measured runs flagged by the modified z-score (hyperfine's rule), as "run 3", per quantity. */
   outliers: Record<string, string[]>;
 }
 
-export type EnergyVerdict = "cheaper" | "costlier" | "no significant difference";
-export type DurationVerdict = "faster" | "slower" | "no significant difference";
+/** cheaper/costlier for energy (per run or per unit of work), faster/slower for time, lower/higher for a --metric. */
+export type Verdict =
+  | "cheaper"
+  | "costlier"
+  | "faster"
+  | "slower"
+  | "lower"
+  | "higher"
+  | "no significant difference";
 
 export interface CommandComparison {
   /** The reference command's name. */
   baseline: string;
   candidate: string;
-  /** "energy" of a domain (net, per iteration where iterated), or the runs' "duration". */
-  quantity: "energy" | "duration";
-  /** The energy domain, or "duration". */
+  /**
+   * "energy" of a domain (net, per iteration where iterated), "work": its net energy per unit of
+   * work (--work, --metric), "metric": a --metric itself, or the runs' "duration".
+   */
+  quantity: "energy" | "work" | "metric" | "duration";
+  /** The energy domain, the metric's name, or "duration". */
   domain: string;
   /** median(candidate) / median(baseline); null where the baseline's median is not above 0. */
   ratio: number | null;
@@ -49,7 +69,7 @@ export interface CommandComparison {
   p_adjusted: number;
   /** Of the candidate against the baseline: positive when the candidate tends to be larger. */
   cliffs_delta: number;
-  verdict: EnergyVerdict | DurationVerdict;
+  verdict: Verdict;
 }
 
 export interface CompareSummary {
@@ -67,6 +87,8 @@ export interface CompareSummary {
   sampling: SamplingSummary;
   baseline: { duration_s: number; power_w: Record<string, number | null> };
   min_run_ms: number | null;
+  /** --work as given; null without. */
+  work: WorkSpec | null;
   /** Failed runs are in the statistics (--include-failed); by default they are left out. */
   failures_included: boolean;
   commands: CommandSummary[];

@@ -3,7 +3,7 @@
 // them to stderr (they are in the JSON too).
 import { formatTable, joules, runSeconds, shellLine } from "../util/table.js";
 import { failureText, runFailed } from "./run-failure.js";
-import type { MeasureSummary } from "./summary.js";
+import type { MeasureSummary, MetricSummary, WorkSummary } from "./summary.js";
 
 /** The first measured run whose command failed, named as a person counts runs ("run 3"). */
 export function firstFailure(s: MeasureSummary): string | undefined {
@@ -76,6 +76,7 @@ export function formatSummary(s: MeasureSummary): string {
       : `${duration}: median ${runSeconds(d.median_s)}, 95% CI ${runSeconds(d.ci95_s[0])} .. ${runSeconds(d.ci95_s[1])}, ` +
           `min ${runSeconds(d.min_s)}, max ${runSeconds(d.max_s)}`,
   );
+  lines.push(...workLines(s.work, s.metrics));
   const counters = Object.entries(s.counters_median);
   if (counters.length > 0)
     lines.push(
@@ -95,4 +96,33 @@ export function formatSummary(s: MeasureSummary): string {
 /** The summary's warnings for a person, one per line, for stderr. */
 export function formatWarnings(s: MeasureSummary): string {
   return s.warnings.map((w) => `warning: ${w}\n`).join("");
+}
+
+/** Energy per unit of work per domain, and each --metric, a line each. */
+export function workLines(work: WorkSummary | null, metrics: Record<string, MetricSummary>): string[] {
+  const lines: string[] = [];
+  if (work !== null) {
+    const domains = Object.entries(work.domains).map(
+      ([d, w]) =>
+        `${d} ${number(w.net_median)} ${work.unit} (95% CI ${number(w.net_ci95[0])} .. ${number(w.net_ci95[1])})`,
+    );
+    lines.push(
+      `net energy per unit of work (${work.from}): ${domains.join(", ") || "- (no run's work is known)"}`,
+    );
+  }
+  for (const [name, m] of Object.entries(metrics)) {
+    lines.push(
+      m.median === null
+        ? `metric ${name}: not found in any run's output`
+        : `metric ${name}: median ${number(m.median)}${m.unit ? ` ${m.unit}` : ""} over ${m.runs} runs`,
+    );
+  }
+  return lines;
+}
+
+/** Four significant digits, in scientific notation when very large or small. */
+function number(v: number): string {
+  return v !== 0 && (Math.abs(v) >= 1e6 || Math.abs(v) < 1e-3)
+    ? v.toExponential(3)
+    : String(Number(v.toPrecision(4)));
 }

@@ -6,7 +6,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { SamplerChannelInfo } from "../native.js";
 import { writeJsonAtomic } from "../results/atomic.js";
-import { counterMetric, type RunRecord, RunsWriter } from "../results/runs-writer.js";
+import { counterMetric, type RunMetric, type RunRecord, RunsWriter } from "../results/runs-writer.js";
 import { type Phase, SamplesWriter } from "../results/samples-writer.js";
 import type { TickBatch } from "../sampling/sampler.js";
 import { TREE_CPU_METRIC } from "./meter.js";
@@ -24,6 +24,8 @@ export class SessionRecorder {
   private runs?: RunsWriter;
   /** The write error that ended the session, so that closing does not hide it behind another. */
   private failure: unknown;
+  /** Columns named as given (--metric values, energy per unit of work), not as perf counters. */
+  private readonly extraColumns = new Set<string>();
 
   constructor(
     readonly dir: string,
@@ -37,12 +39,15 @@ export class SessionRecorder {
     channels: readonly SamplerChannelInfo[],
     domains: readonly string[],
     counters: readonly string[],
+    /** More columns beside the counters (--metric, energy per unit of work), named as they are. */
+    extra: readonly RunMetric[] = [],
   ): void {
+    for (const m of extra) this.extraColumns.add(m.name);
     this.samples = new SamplesWriter(join(this.dir, "samples.arrow"), channels, this.provenance);
     this.runs = new RunsWriter(join(this.dir, "runs.arrow"), {
       session: this.session,
       domains,
-      metrics: [...counters, TREE_CPU_METRIC].map(counterMetric),
+      metrics: [...[...counters, TREE_CPU_METRIC].map(counterMetric), ...extra],
       provenance: this.provenance,
     });
   }
@@ -61,7 +66,10 @@ export class SessionRecorder {
       this.runs?.append({
         ...record,
         metrics: Object.fromEntries(
-          Object.entries(record.metrics ?? {}).map(([k, v]) => [counterMetric(k).name, v]),
+          Object.entries(record.metrics ?? {}).map(([k, v]) => [
+            this.extraColumns.has(k) ? k : counterMetric(k).name,
+            v,
+          ]),
         ),
       });
     } catch (error) {

@@ -6,7 +6,17 @@ import { summarize } from "../stats/summary.js";
 import type { EnergyBackend } from "./backend.js";
 import type { MeasuredRun } from "./meter.js";
 import { runFailed } from "./run-failure.js";
-import type { DomainSummary, DurationSummary } from "./summary.js";
+import type { DomainSummary, DurationSummary, MetricSummary, WorkSummary } from "./summary.js";
+import { type MetricSpec, netJPerUnit, type WorkSpec, workUnit } from "./work.js";
+
+/** A run as the statistics read it: its energy, duration, iterations, and what --metric captured. */
+export type StatsRun = MeasuredRun & { metrics?: Record<string, number | null> };
+
+/** What makes energy per unit of work: --work, or the first --metric. */
+export interface WorkOptions {
+  work?: WorkSpec;
+  metrics?: readonly MetricSpec[];
+}
 
 export interface CommandStats {
   domains: Record<string, DomainSummary>;
@@ -17,6 +27,10 @@ export interface CommandStats {
   counters_median: Record<string, number>;
   /** Iterations per run: the statistics are per iteration when above 1. */
   iterations: number;
+  /** Net energy per unit of work per domain; null without --work or --metric. */
+  work: WorkSummary | null;
+  /** Each --metric's statistics over the runs where it was found. */
+  metrics: Record<string, MetricSummary>;
   warnings: string[];
 }
 
@@ -26,9 +40,10 @@ export const MIN_UPDATES_PER_RUN = 5;
 /** `runs` are one command's, warmups excluded; failed ones are left out unless `includeFailed`. */
 export function commandStats(
   backend: EnergyBackend,
-  runs: readonly MeasuredRun[],
+  runs: readonly StatsRun[],
   baselineW: Record<string, number>,
   includeFailed: boolean,
+  workOptions: WorkOptions = {},
 ): CommandStats {
   const failed = runs.filter(runFailed);
   const measured = includeFailed ? runs : runs.filter((r) => !runFailed(r));
@@ -86,8 +101,59 @@ export function commandStats(
     failed_runs: failed.length,
     counters_median: countersMedian(measured),
     iterations,
+    work: workStats(backend, measured, workOptions),
+    metrics: metricStats(measured, workOptions.metrics ?? []),
     warnings,
   };
+}
+
+/** Net energy per unit of work, per domain, over the runs whose work is known. */
+function workStats(
+  backend: EnergyBackend,
+  runs: readonly StatsRun[],
+  options: WorkOptions,
+): WorkSummary | null {
+  const metric = options.metrics?.[0];
+  const unit = workUnit(options.work, metric);
+  if (unit === undefined) return null;
+  const domains: WorkSummary["domains"] = {};
+  for (const { domain } of backend.domains) {
+    const values = finite(
+      runs.map((r) => netJPerUnit(r.energy[domain]?.netJ, r, options.work, options.metrics) ?? Number.NaN),
+    );
+    if (values.length === 0) continue;
+    const s = summarize(values);
+    domains[domain] = { net_median: s.median, net_mean: s.mean, net_ci95: [s.ci[0], s.ci[1]], runs: s.n };
+  }
+  return {
+    unit: `J/${unit}`,
+    from: options.work ? `--work ${options.work.amount} ${options.work.unit}` : `--metric ${metric?.name}`,
+    work_per_run: options.work?.amount ?? null,
+    domains,
+  };
+}
+
+function metricStats(
+  runs: readonly StatsRun[],
+  metrics: readonly MetricSpec[],
+): Record<string, MetricSummary> {
+  const out: Record<string, MetricSummary> = {};
+  for (const metric of metrics) {
+    const values = finite(runs.map((r) => r.metrics?.[metric.name] ?? Number.NaN));
+    if (values.length === 0) {
+      out[metric.name] = { unit: metric.unit, runs: 0, median: null, mean: null, ci95: null };
+      continue;
+    }
+    const s = summarize(values);
+    out[metric.name] = {
+      unit: metric.unit,
+      runs: s.n,
+      median: s.median,
+      mean: s.mean,
+      ci95: [s.ci[0], s.ci[1]],
+    };
+  }
+  return out;
 }
 
 function finite(values: number[]): number[] {

@@ -2,6 +2,9 @@
 // the schedule's order (schedule.ts), each command's iteration count calibrated first where runs
 // must last --min-run-ms, then the optional post-baseline. `emp measure` runs one command through
 // it and `emp compare` several, so both measure a run the same way.
+import { mkdtempSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { EmpError } from "../errors.js";
 import type { ContainmentMode, PerfEventName, StdioOption } from "../native.js";
 import { runShell } from "../pipeline/shell.js";
@@ -11,6 +14,7 @@ import { calibrateIterations } from "./calibrate.js";
 import { type MeasuredRun, Meter, type RunSpec, type Span } from "./meter.js";
 import type { SessionRecorder } from "./recorder.js";
 import { planSlots, type RunOrder } from "./schedule.js";
+import { captureMetric, type MetricSpec } from "./work.js";
 
 /** A command of the session: its name (as results label it) and what runs. */
 export interface SessionCommand {
@@ -43,6 +47,8 @@ export interface SessionRunnerOptions {
   commandStdout?: StdioOption;
   /** Where the output of --prepare, --setup and --cleanup goes (appended); default /dev/null. */
   shellLog?: string;
+  /** Numbers captured from each run's output (--metric): the output is captured, then shown after the run. */
+  metrics?: readonly MetricSpec[];
   signal?: AbortSignal;
   recorder?: SessionRecorder;
   onProgress?: (event: ProgressEvent) => void;
@@ -78,6 +84,8 @@ export interface SessionRun extends MeasuredRun {
   command: number;
   /** A calibration run (--min-run-ms): unmeasured, like a warmup, and named apart. */
   calibration: boolean;
+  /** Each --metric's value in the run's output; null where it was not found. */
+  metrics: Record<string, number | null>;
 }
 
 export interface SessionResult {
@@ -114,6 +122,7 @@ export async function runSession(options: SessionRunnerOptions): Promise<Session
       });
     }
   };
+  const capture = (options.metrics ?? []).length > 0 ? OutputCapture.make(options.commandStdout) : undefined;
   const slots = planSlots(commands.length, options.warmup, options.repeat, options.order, options.seed);
   const iterations = commands.map(() => 1);
   const runs: SessionRun[] = [];
@@ -133,7 +142,8 @@ export async function runSession(options: SessionRunnerOptions): Promise<Session
       args: command.args,
       iterations: count,
       waitDescendants: options.waitDescendants,
-      stdout: options.commandStdout,
+      stdout: capture?.path ?? options.commandStdout,
+      ...(capture ? { stderr: capture.path } : {}),
       onStarted: ({ pid }) =>
         progress({
           kind: "run-start",
@@ -147,7 +157,14 @@ export async function runSession(options: SessionRunnerOptions): Promise<Session
     };
     const measured = await meter.measure(spec, warmup, baselineW);
     if (measured === undefined) return undefined; // cut short: not a measurement
-    const run: SessionRun = { ...measured, command: index, calibration };
+    const output = capture?.take() ?? "";
+    const metrics = Object.fromEntries(
+      (options.metrics ?? []).map((m) => [m.name, captureMetric(m, output)]),
+    );
+    for (const [name, value] of Object.entries(metrics)) {
+      if (value === null) measured.warnings.push(`--metric ${name}: not found in the run's output`);
+    }
+    const run: SessionRun = { ...measured, command: index, calibration, metrics };
     runs.push(run);
     options.onRun?.(run);
     progress({
@@ -199,6 +216,7 @@ export async function runSession(options: SessionRunnerOptions): Promise<Session
   } finally {
     meter.stop();
     recorder?.close();
+    capture?.remove();
     // Cleanups run whatever happened: they undo what the setups did.
     for (const command of commands) {
       if (command.cleanup === undefined) continue;
@@ -212,4 +230,38 @@ export async function runSession(options: SessionRunnerOptions): Promise<Session
   }
   warnings.push(...meter.warnings);
   return { runs, baseline, baselineW, post, iterations, requested: slots.length, warnings };
+}
+
+/**
+ * A run's output (stdout and stderr together), captured to a file so --metric can read it, then
+ * passed on to where it would have gone: emp's stdout, or its stderr where stdout carries JSON.
+ */
+class OutputCapture {
+  private constructor(
+    private readonly dir: string,
+    readonly path: string,
+    private readonly fd: number | null,
+  ) {}
+
+  static make(destination: StdioOption | undefined): OutputCapture {
+    const dir = mkdtempSync(join(tmpdir(), "emp-output-"));
+    const fd = destination === "ignore" ? null : destination === "stderr" ? 2 : 1;
+    return new OutputCapture(dir, join(dir, "run.log"), fd);
+  }
+
+  /** The last run's output, shown where it belongs. */
+  take(): string {
+    let output: string;
+    try {
+      output = readFileSync(this.path, "utf8");
+    } catch {
+      return ""; // the run printed nothing, or never started
+    }
+    if (this.fd !== null && output !== "") writeSync(this.fd, output);
+    return output;
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }

@@ -16,7 +16,7 @@ import type { RunRecord } from "../results/runs-writer.js";
 import { shellLine } from "../util/table.js";
 import { type EnergyBackend, unknownIdleWarnings } from "./backend.js";
 import { EstimateBackend } from "./estimate-backend.js";
-import { type MeasuredRun, runEnergyJ, runMetrics, type Span } from "./meter.js";
+import { runEnergyJ, runMetrics, type Span } from "./meter.js";
 import { resolveCommand } from "./preflight.js";
 import type { SessionRecorder } from "./recorder.js";
 import { commandStats } from "./run-stats.js";
@@ -24,6 +24,7 @@ import { selectEnergySources } from "./select-sources.js";
 import { SensorBackend } from "./sensor-backend.js";
 import { type ProgressEvent, runSession, type SessionResult, type SessionRun } from "./session-runner.js";
 import type { MeasureSummary, RunSummary } from "./summary.js";
+import { type MetricSpec, metricColumn, netJPerUnit, type WorkSpec, workColumn, workUnit } from "./work.js";
 
 export type { ProgressEvent } from "./session-runner.js";
 
@@ -54,6 +55,10 @@ export interface MeasureOptions {
   minRunMs?: number;
   /** A shell command run before every run, unmeasured. */
   prepare?: string;
+  /** Fixed work per run (per iteration): results gain net energy per unit of work. */
+  work?: WorkSpec;
+  /** Numbers captured from each run's output; the first gives the work where --work is not given. */
+  metrics?: MetricSpec[];
   /** Where the output of `prepare` goes (appended); default /dev/null. */
   shellLog?: string;
   label?: string;
@@ -125,10 +130,12 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
     containment: options.containment,
     commandStdout: options.commandStdout,
     shellLog: options.shellLog,
+    metrics: options.metrics,
     signal: options.signal,
     recorder,
     onProgress: options.onProgress,
-    onRun: (run) => recorder?.run(runRecord(run, options.label)),
+    onRun: (run) =>
+      recorder?.run(runRecord(run, { label: options.label, work: options.work, metrics: options.metrics })),
   });
   const warnings = [...(options.warnings ?? []), ...result.warnings, ...sessionWarnings(backend, result)];
   const summary = summarise(options, backend, result, warnings);
@@ -168,11 +175,24 @@ export function runNames(runs: readonly Pick<SessionRun, "warmup" | "calibration
   });
 }
 
-/** A run's row in runs.arrow; `command` names it where a session has several (emp compare). */
-export function runRecord(run: SessionRun, label?: string, command?: string): RunRecord {
+/**
+ * A run's row in runs.arrow; `command` names it where a session has several (emp compare). With
+ * --metric and --work it holds their values and the net energy per unit of work (per iteration).
+ */
+export function runRecord(
+  run: SessionRun,
+  options: { label?: string; command?: string; work?: WorkSpec; metrics?: readonly MetricSpec[] },
+): RunRecord {
+  const extra: Record<string, number | null> = {};
+  for (const [name, value] of Object.entries(run.metrics)) extra[metricColumn(name)] = value;
+  if (workUnit(options.work, options.metrics?.[0]) !== undefined) {
+    for (const [domain, e] of Object.entries(run.energy)) {
+      extra[workColumn(domain)] = netJPerUnit(e.netJ, run, options.work, options.metrics);
+    }
+  }
   return {
-    label: label ?? "",
-    command: command ?? null,
+    label: options.label ?? "",
+    command: options.command ?? null,
     index: run.ordinal,
     run: run.ordinal,
     warmup: run.warmup,
@@ -182,13 +202,13 @@ export function runRecord(run: SessionRun, label?: string, command?: string): Ru
     exitCode: run.exitCode,
     signal: run.signal,
     energy: runEnergyJ(run),
-    metrics: runMetrics(run),
+    metrics: { ...runMetrics(run), ...extra },
     warnings: run.warnings,
   };
 }
 
 /** A run's line in the summary. */
-export function runSummary(run: MeasuredRun, name: string): RunSummary {
+export function runSummary(run: SessionRun, name: string): RunSummary {
   const energyJ: Record<string, number> = {};
   const netJ: Record<string, number | null> = {};
   for (const [domain, e] of Object.entries(run.energy)) {
@@ -206,6 +226,7 @@ export function runSummary(run: MeasuredRun, name: string): RunSummary {
     energy_j: energyJ,
     net_energy_j: netJ,
     counters: run.counters,
+    metrics: run.metrics,
     descendants: run.descendants,
     warnings: run.warnings,
   };
@@ -250,6 +271,7 @@ function summarise(
     runs.filter((r) => !r.warmup),
     baselineW,
     options.includeFailed ?? false,
+    options,
   );
   warnings.push(...stats.warnings);
   return {
@@ -265,6 +287,8 @@ function summarise(
     domains: stats.domains,
     duration: stats.duration,
     iterations: result.iterations[0] ?? 1,
+    work: stats.work,
+    metrics: stats.metrics,
     min_run_ms: options.minRunMs ?? null,
     runs_counted: stats.runs_counted,
     counters_median: stats.counters_median,

@@ -56,6 +56,26 @@ export interface DurationSummary {
   max_s: number;
 }
 
+/** Net energy per unit of work (--work, or the first --metric), per domain. */
+export interface WorkSummary {
+  /** "J/MB", "J/op". */
+  unit: string;
+  /** Where the work came from: "--work 100 MB" or "--metric throughput". */
+  from: string;
+  /** --work's amount per run (per iteration); null where a metric gives it. */
+  work_per_run: number | null;
+  domains: Record<string, { net_median: number; net_mean: number; net_ci95: [number, number]; runs: number }>;
+}
+
+/** A number each run printed (--metric), over the runs where it was found. */
+export interface MetricSummary {
+  unit: string;
+  runs: number;
+  median: number | null;
+  mean: number | null;
+  ci95: [number, number] | null;
+}
+
 export interface RunSummary {
   /** The run's number among all of the session's, warmups included, from 0 (samples.arrow's `run`). */
   index: number;
@@ -71,6 +91,8 @@ export interface RunSummary {
   /** Null for a domain whose baseline is unknown. */
   net_energy_j: Record<string, number | null>;
   counters: Record<string, number>;
+  /** What --metric captured from its output; null where not found. */
+  metrics: Record<string, number | null>;
   /** Descendants still running when the command exited: ended by emp, or waited for with --wait-descendants. */
   descendants: number;
   /** About this run: a counter reset, a possible hidden wrap, too few readings, its exit. */
@@ -93,6 +115,10 @@ export interface MeasureSummary {
   duration: DurationSummary;
   /** Iterations per measured run (--min-run-ms calibrates it; 1 otherwise): domains and duration are per iteration. */
   iterations: number;
+  /** Net energy per unit of work; null without --work or --metric. */
+  work: WorkSummary | null;
+  /** Each --metric over the runs. */
+  metrics: Record<string, MetricSummary>;
   /** The --min-run-ms the iterations were calibrated for; null without. */
   min_run_ms: number | null;
   /** Measured runs in the statistics above. */

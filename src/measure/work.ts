@@ -1,0 +1,145 @@
+// Energy per unit of work. Energy per run means nothing for a benchmark that runs for a fixed time
+// instead of fixed work: a faster build does more work in the same time and seems to cost the same.
+// `--work N UNIT` says how much work one run (one iteration) does; `--metric NAME=REGEX` captures a
+// number from each run's output (bytes done, or a rate such as MB/s), which also gives the work.
+import { UsageError } from "../errors.js";
+
+/** Fixed work per run (per iteration where iterated): `--work 100 MB`. */
+export interface WorkSpec {
+  amount: number;
+  unit: string;
+}
+
+/** A number captured from each run's output by the first group of `pattern` (or its whole match). */
+export interface MetricSpec {
+  name: string;
+  /** "MB/s", "ops"; "" when not given. A unit ending in "/s" is a rate. */
+  unit: string;
+  pattern: string;
+}
+
+const FIX_METRIC =
+  "for example --metric 'throughput[MB/s]=([0-9.]+) MB/s' (NAME, an optional [UNIT], =, a regular expression)";
+
+/** Parses `--work N UNIT` as given (two words). */
+export function parseWork(amount: string, unit: string): WorkSpec {
+  const n = Number(amount);
+  if (amount.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`--work ${amount} ${unit}: the amount must be a number above 0`, {
+      suggestion: "for example --work 256 MB (the work one run does)",
+    });
+  }
+  if (!/^\S+$/.test(unit)) {
+    throw new UsageError(`--work ${amount} ${unit}: the unit must be one word`, {
+      suggestion: "for example MB, ops, requests",
+    });
+  }
+  return { amount: n, unit };
+}
+
+/** Parses `--metric NAME[UNIT]=REGEX`. */
+export function parseMetric(text: string): MetricSpec {
+  const match = /^([A-Za-z_][\w-]*)(?:\[([^\]]+)\])?=(.+)$/s.exec(text);
+  if (match === null) throw new UsageError(`--metric ${text}: not NAME=REGEX`, { suggestion: FIX_METRIC });
+  const [, name = "", unit = "", pattern = ""] = match;
+  try {
+    new RegExp(pattern);
+  } catch (error) {
+    throw new UsageError(`--metric ${name}: not a regular expression: ${(error as Error).message}`, {
+      suggestion: FIX_METRIC,
+    });
+  }
+  return { name, unit, pattern };
+}
+
+/** A rate (MB/s, ops/s): the work of a run is the rate times its duration. */
+export function isRate(metric: Pick<MetricSpec, "unit">): boolean {
+  return metric.unit.endsWith("/s");
+}
+
+/**
+ * The metric's value in a run's output: the sum of every match where it is an amount (each
+ * iteration prints its own), their mean where it is a rate; null when nothing matched or a match is
+ * not a number.
+ */
+export function captureMetric(metric: MetricSpec, output: string): number | null {
+  const values: number[] = [];
+  for (const m of output.matchAll(new RegExp(metric.pattern, "g"))) {
+    const text = m[1] ?? m[0];
+    const value = Number(text.replaceAll(",", ""));
+    if (text.trim() === "" || !Number.isFinite(value)) return null;
+    values.push(value);
+    if (m[0] === "") break; // an empty match would repeat for ever
+  }
+  if (values.length === 0) return null;
+  const sum = values.reduce((a, b) => a + b, 0);
+  return isRate(metric) ? sum / values.length : sum;
+}
+
+/** What one unit of work is called: the --work unit, or the metric's unit without "/s". */
+export function workUnit(work: WorkSpec | undefined, metric: MetricSpec | undefined): string | undefined {
+  if (work !== undefined) return work.unit;
+  if (metric === undefined) return undefined;
+  return (isRate(metric) ? metric.unit.slice(0, -2) : metric.unit) || metric.name;
+}
+
+/**
+ * The work one iteration of a run did: --work's amount, else the first metric's (a rate times the
+ * iteration's duration, or the amount per iteration); null where the metric was not found.
+ */
+export function workPerIteration(
+  work: WorkSpec | undefined,
+  metric: MetricSpec | undefined,
+  value: number | null | undefined,
+  durationS: number,
+  iterations: number,
+): number | null {
+  if (work !== undefined) return work.amount;
+  if (metric === undefined || value === null || value === undefined) return null;
+  return isRate(metric) ? (value * durationS) / iterations : value / iterations;
+}
+
+/** runs.arrow's columns for --metric values and energy per unit of work, with their units. */
+export function workColumns(
+  domains: readonly string[],
+  work: WorkSpec | undefined,
+  metrics: readonly MetricSpec[],
+): { name: string; unit: string }[] {
+  const unit = workUnit(work, metrics[0]);
+  return [
+    ...metrics.map((m) => ({ name: metricColumn(m.name), unit: m.unit })),
+    ...(unit === undefined ? [] : domains.map((d) => ({ name: workColumn(d), unit: `J/${unit}` }))),
+  ];
+}
+
+/** The column of a --metric's value in runs.arrow. */
+export function metricColumn(name: string): string {
+  return `metric_${name}`;
+}
+
+/** The column of a domain's net energy per unit of work (per iteration) in runs.arrow. */
+export function workColumn(domain: string): string {
+  return `${domain}_net_j_per_unit`;
+}
+
+/**
+ * Net energy per unit of work of one run in J/unit: its net energy per iteration over the work of
+ * one iteration (workPerIteration); null where either is unknown.
+ */
+export function netJPerUnit(
+  netJ: number | null | undefined,
+  run: { durationS: number; iterations: number; metrics?: Record<string, number | null> },
+  work: WorkSpec | undefined,
+  metrics: readonly MetricSpec[] | undefined,
+): number | null {
+  const metric = metrics?.[0];
+  if (workUnit(work, metric) === undefined || netJ === null || netJ === undefined) return null;
+  const done = workPerIteration(
+    work,
+    metric,
+    run.metrics?.[metric?.name ?? ""],
+    run.durationS,
+    run.iterations,
+  );
+  return done === null || done <= 0 ? null : netJ / run.iterations / done;
+}

@@ -74,6 +74,17 @@ describe("compare", () => {
     // Each command's net energy is what the fixture produced: 20 W over the time it held the flag.
     const netA = summary.commands[0]?.domains["package-0"]?.net_median_j ?? 0;
     expect(Math.abs(netA / (20 * 0.05) - 1)).toBeLessThan(0.1);
+    // The resolution: the fixture's counter changes every 0.5 ms, which a 1 kHz sampler sees every 1 ms;
+    // a 50 ms run spans about 50 of those changes (fewer where the machine made the sampler late).
+    expect(summary.resolution).toHaveLength(1);
+    const periodMs = summary.resolution[0]?.update_period_ms ?? 0;
+    expect(periodMs).toBeGreaterThan(0.9);
+    expect(periodMs).toBeLessThan(1.5);
+    for (const run of summary.runs) {
+      const updates = run.sensor_updates["package-0"] ?? 0;
+      expect(updates).toBeLessThanOrEqual(Math.ceil((run.duration_s * 1000) / 0.5));
+      expect(updates).toBeGreaterThan((run.duration_s * 1000) / periodMs / 2);
+    }
     // Shuffled cycles: every pair of runs from the start is one of A and one of B, warmups too.
     expect(summary.order).toHaveLength(18);
     for (let cycle = 0; cycle < 9; cycle++) {

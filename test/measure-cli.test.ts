@@ -197,6 +197,15 @@ describe("emp measure against a powercap fixture", () => {
     expect(field?.metadata.get("unit")).toBe("uJ");
     const phases = new Set(samples.getChild("phase")?.toArray());
     expect([...phases].sort()).toEqual(["baseline", "between", "run", "warmup"]);
+    // The resolution the user can see: the writer's 0.5 ms steps, seen at most every 1 ms at 1 kHz.
+    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+    expect(manifest.resolution).toEqual(summary.resolution);
+    expect(summary.resolution[0].channel).toBe("package-0");
+    expect(summary.resolution[0].update_period_ms).toBeGreaterThan(0.9);
+    expect(summary.resolution[0].update_period_ms).toBeLessThan(1.5);
+    // A 0.3 s run spans at most 600 of the writer's steps, and most of the 300 the sampler sees.
+    expect(summary.runs[1].sensor_updates["package-0"]).toBeLessThanOrEqual(650);
+    expect(summary.runs[1].sensor_updates["package-0"]).toBeGreaterThan(150);
   });
 });
 

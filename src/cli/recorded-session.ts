@@ -115,7 +115,8 @@ async function recordInto<S extends { interrupted: boolean }>(
     });
     progress?.end();
     const state = summary.interrupted ? "interrupted" : "complete";
-    recorder.manifest({ config, provenance, process: owner, state });
+    // How finely each channel resolves energy, as this session saw it.
+    recorder.manifest({ config, provenance, process: owner, state, resolution: backend.resolution() });
     return { summary, signalExitCode: summary.interrupted ? (interrupts.exitCode ?? 130) : undefined };
   } catch (error) {
     progress?.end();

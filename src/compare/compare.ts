@@ -258,6 +258,7 @@ export async function compare(options: CompareOptions): Promise<CompareSummary> 
     alpha: analysis.alpha,
     correction: analysis.correction,
     sampling: backend.sampling(),
+    resolution: backend.resolution(),
     baseline: {
       duration_s: result.baseline ? Number(result.baseline.endNs - result.baseline.startNs) / 1e9 : 0,
       power_w: Object.fromEntries(domains.map((d) => [d, result.baselineW[d] ?? null])),

@@ -1,7 +1,7 @@
 // emp compare for a person: per command its median net energy (per domain), interval and duration;
 // then each command against the reference, energy and time, with the verdict. Warnings go to stderr.
 
-import { workLines } from "../measure/format.js";
+import { resolutionLine, workLines } from "../measure/format.js";
 import { formatP } from "../report/format.js";
 import { formatTable, joules, runSeconds } from "../util/table.js";
 import type { CommandComparison, CompareSummary } from "./summary.js";
@@ -111,6 +111,11 @@ export function formatComparison(s: CompareSummary): string {
     lines.push(
       `sampling: ${sm.achieved_hz} Hz of ${sm.requested_hz} requested, ${sm.samples} samples, ${sm.dropped} dropped`,
     );
+  const resolution = resolutionLine(
+    s.resolution,
+    s.runs.filter((r) => !r.warmup),
+  );
+  if (resolution) lines.push(resolution);
   if (s.out) lines.push(`results: ${s.out}`);
   return `${lines.join("\n")}\n`;
 }

@@ -1,6 +1,7 @@
 // The JSON summary of `emp compare` (--json, summary.json, --export-json): a contract for scripts,
 // snake_case keys with their units in their names, as emp measure's (src/measure/summary.ts).
 import type { Correction } from "../analysis/correction.js";
+import type { ChannelResolution } from "../measure/backend.js";
 import type { RunOrder } from "../measure/schedule.js";
 import type {
   DomainSummary,
@@ -85,6 +86,8 @@ export interface CompareSummary {
   alpha: number;
   correction: Correction;
   sampling: SamplingSummary;
+  /** Per energy channel, how often its value was seen to change. */
+  resolution: ChannelResolution[];
   baseline: { duration_s: number; power_w: Record<string, number | null> };
   min_run_ms: number | null;
   /** --work as given; null without. */

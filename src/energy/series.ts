@@ -343,6 +343,28 @@ export class EnergySeries {
   }
 
   /**
+   * How many times the value changed within [startNs, endNs]: for a counter its fresh points there,
+   * for a gauge the readings that differ from the one before. What decides how short a span can be
+   * measured: a run spanning few updates has its energy set by where its ends fall between them.
+   */
+  updatesWithin(startNs: bigint, endNs: bigint): number {
+    const times = this.pointsNs;
+    let lo = 0;
+    let hi = times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((times[mid] as bigint) <= startNs) lo = mid + 1;
+      else hi = mid;
+    }
+    const power = this.pointsW;
+    let updates = 0;
+    for (let i = lo; i < times.length && (times[i] as bigint) <= endNs; i++) {
+      if (power === undefined || i === 0 || power[i] !== power[i - 1]) updates++;
+    }
+    return updates;
+  }
+
+  /**
    * The sensor's observed update period: the median time between two changes of the value, ns;
    * undefined before two changes. RAPL's is about 1 ms whatever the sample rate.
    */

@@ -13,6 +13,8 @@ export interface DomainInfo {
 /** A run's energy in one domain as the backend saw it. */
 export interface DomainEnergy {
   rawJ: number;
+  /** Times the sensor's value changed within the run (the fewest of the domain's channels); absent for estimates. */
+  updates?: number;
   /** About this run only: a reset, a possible hidden wrap or too few readings within its span. */
   warnings: string[];
 }
@@ -23,6 +25,17 @@ export interface IdlePower {
   powerW: Record<string, number>;
   /** For each domain whose is not, the reason (no fresh reading after the span's end: a stalled sensor). */
   unknown: Record<string, string>;
+}
+
+/** How often one energy channel's value was seen to change: what decides how short a run can be measured. */
+export interface ChannelResolution {
+  channel: string;
+  domain: string;
+  source: string;
+  /** Median interval between changes of its value, ms; null before two changes. */
+  update_period_ms: number | null;
+  /** Readings whose value changed, over the whole session. */
+  fresh_readings: number;
 }
 
 export interface EnergyBackend {
@@ -45,6 +58,8 @@ export interface EnergyBackend {
   runEnergy(run: ChildResult): Record<string, DomainEnergy>;
   /** Median interval between fresh readings per domain, ms, where the backend knows it. */
   updatePeriodMs(domain: string): number | null;
+  /** Per channel read, its observed update period (none for an estimate). */
+  resolution(): ChannelResolution[];
   sampling(): SamplingSummary;
   /** Warnings about the whole session (possible hidden wraps, dropped ticks). */
   warnings(): string[];

@@ -12,7 +12,7 @@ import {
 import type { ChildResult } from "../sampling/child.js";
 import { scaledCount } from "../sampling/child.js";
 import type { TickBatch } from "../sampling/sampler.js";
-import type { DomainEnergy, DomainInfo, EnergyBackend, IdlePower } from "./backend.js";
+import type { ChannelResolution, DomainEnergy, DomainInfo, EnergyBackend, IdlePower } from "./backend.js";
 import type { SamplingSummary } from "./summary.js";
 
 /** The one domain an estimate has: the whole CPU. */
@@ -65,6 +65,11 @@ export class EstimateBackend implements EnergyBackend {
 
   private tdp(): number {
     return this.tdpW ?? this.cpuCount * DEFAULT_TDP_PER_CPU_W;
+  }
+
+  /** An estimate reads no sensor: it has no resolution to report. */
+  resolution(): ChannelResolution[] {
+    return [];
   }
 
   updatePeriodMs(): number | null {

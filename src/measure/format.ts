@@ -1,9 +1,12 @@
 // The summary of `emp measure` for a person: what failed first, one line per domain, the spread of
 // the runs' duration and their counters, then the sampling. Warnings are not here: the CLI writes
 // them to stderr (they are in the JSON too).
+
+import { median } from "simple-statistics";
 import { formatTable, joules, runSeconds, shellLine } from "../util/table.js";
+import type { ChannelResolution } from "./backend.js";
 import { failureText, runFailed } from "./run-failure.js";
-import type { MeasureSummary, MetricSummary, WorkSummary } from "./summary.js";
+import type { MeasureSummary, MetricSummary, RunSummary, WorkSummary } from "./summary.js";
 
 /** The first measured run whose command failed, named as a person counts runs ("run 3"). */
 export function firstFailure(s: MeasureSummary): string | undefined {
@@ -89,6 +92,11 @@ export function formatSummary(s: MeasureSummary): string {
       `sampling: ${sm.achieved_hz} Hz of ${sm.requested_hz} requested, ${sm.samples} samples, ${sm.dropped} dropped, ` +
         `lateness p50 ${sm.lateness_us.p50} us, p99 ${sm.lateness_us.p99} us, max ${sm.lateness_us.max.toFixed(1)} us`,
     );
+  const resolution = resolutionLine(
+    s.resolution,
+    s.runs.filter((r) => !r.warmup),
+  );
+  if (resolution) lines.push(resolution);
   if (s.out) lines.push(`results: ${s.out}`);
   return `${lines.join("\n")}\n`;
 }
@@ -125,4 +133,24 @@ function number(v: number): string {
   return v !== 0 && (Math.abs(v) >= 1e6 || Math.abs(v) < 1e-3)
     ? v.toExponential(3)
     : String(Number(v.toPrecision(4)));
+}
+
+/** "resolution: package-0 changes every 1.00 ms, a median of 52 changes per run": how short a run can be. */
+export function resolutionLine(
+  resolution: readonly ChannelResolution[],
+  runs: readonly Pick<RunSummary, "sensor_updates">[],
+): string | undefined {
+  if (resolution.length === 0) return undefined;
+  const parts = resolution.map((r) => {
+    const updates = runs
+      .map((run) => run.sensor_updates[r.domain])
+      .filter((u): u is number => u !== undefined);
+    const perRun = updates.length > 0 ? `, a median of ${median(updates)} changes per run` : "";
+    const period =
+      r.update_period_ms === null
+        ? "changed too rarely to time"
+        : `changes every ${r.update_period_ms.toFixed(2)} ms`;
+    return `${r.channel} (${r.source}) ${period}${perRun}`;
+  });
+  return `resolution: ${parts.join("; ")}`;
 }

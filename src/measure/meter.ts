@@ -57,6 +57,8 @@ export interface MeasuredRun {
   energy: Record<string, RunDomainEnergy>;
   /** perf counters, scaled over multiplexing. */
   counters: Record<string, number>;
+  /** Per domain, the times its sensor's value changed within the run (none for an estimate). */
+  updates: Record<string, number>;
   /** CPU time of the whole tree from its cgroup (every process, daemons included), ns; absent in a process group. */
   treeCpuNs?: number;
   /** Descendants still alive when the command exited (ended by emp, or waited for). */
@@ -244,9 +246,11 @@ export class Meter {
   ): MeasuredRun {
     const durationS = Number(result.durationNs) / 1e9;
     const energy: Record<string, RunDomainEnergy> = {};
+    const updates: Record<string, number> = {};
     const warnings: string[] = [];
     for (const [domain, e] of Object.entries(this.backend.runEnergy(result))) {
       energy[domain] = runDomainEnergy(domain, e.rawJ, durationS, baselineW[domain]);
+      if (e.updates !== undefined) updates[domain] = e.updates;
       warnings.push(...e.warnings);
       if (energy[domain].netJ === null && Number.isFinite(e.rawJ)) {
         warnings.push(`${domain}: raw energy only: the idle baseline's power is unknown, so no net energy`);
@@ -279,6 +283,7 @@ export class Meter {
       timedOut,
       energy,
       counters,
+      updates,
       ...(result.treeCpuNs === null ? {} : { treeCpuNs: Number(result.treeCpuNs) }),
       descendants: result.descendants,
       containment,

@@ -6,7 +6,7 @@ import { OutOfSpanError } from "../errors.js";
 import type { ChildResult } from "../sampling/child.js";
 import { LatenessHistogram } from "../sampling/lateness.js";
 import { nowNs, Sampler, type TickBatch } from "../sampling/sampler.js";
-import type { DomainEnergy, DomainInfo, EnergyBackend, IdlePower } from "./backend.js";
+import type { ChannelResolution, DomainEnergy, DomainInfo, EnergyBackend, IdlePower } from "./backend.js";
 import type { SourceSelection } from "./select-sources.js";
 import type { SamplingSummary } from "./summary.js";
 
@@ -69,7 +69,11 @@ export class SensorBackend implements EnergyBackend {
     const energy: Record<string, DomainEnergy> = {};
     for (const { domain } of this.domains) {
       const { rawJ, warnings } = this.sum(domain, run.startNs, run.endNs);
-      energy[domain] = { rawJ, warnings };
+      const updates = this.series
+        .filter((s) => s.domain === domain)
+        .map((s) => s.updatesWithin(run.startNs, run.endNs));
+      energy[domain] =
+        updates.length > 0 ? { rawJ, warnings, updates: Math.min(...updates) } : { rawJ, warnings };
     }
     return energy;
   }
@@ -107,6 +111,19 @@ export class SensorBackend implements EnergyBackend {
       .filter((s) => s.domain === domain && s.updatePeriodNs !== undefined)
       .map((s) => (s.updatePeriodNs ?? 0) / 1e6);
     return periods.length > 0 ? Math.max(...periods) : null;
+  }
+
+  resolution(): ChannelResolution[] {
+    return this.series.map((s) => {
+      const periodNs = s.updatePeriodNs;
+      return {
+        channel: s.name,
+        domain: s.domain,
+        source: this.sampler.channels[s.channel]?.source ?? "",
+        update_period_ms: periodNs === undefined ? null : periodNs / 1e6,
+        fresh_readings: s.freshReadings,
+      };
+    });
   }
 
   sampling(): SamplingSummary {

@@ -226,6 +226,7 @@ export function runSummary(run: SessionRun, name: string): RunSummary {
     energy_j: energyJ,
     net_energy_j: netJ,
     counters: run.counters,
+    sensor_updates: run.updates,
     metrics: run.metrics,
     descendants: run.descendants,
     warnings: run.warnings,
@@ -280,6 +281,7 @@ function summarise(
     command: options.command,
     label: options.label ?? null,
     sampling: backend.sampling(),
+    resolution: backend.resolution(),
     baseline: {
       duration_s: baseline ? Number(baseline.endNs - baseline.startNs) / 1e9 : 0,
       power_w: Object.fromEntries(backend.domains.map((d) => [d.domain, baselineW[d.domain] ?? null])),

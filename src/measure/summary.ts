@@ -1,5 +1,6 @@
 // The JSON summary of `emp measure` (SPEC §6): a contract that scripts and tests rely on, so its
 // keys are snake_case and its units are in their names.
+import type { ChannelResolution } from "./backend.js";
 
 export interface LatenessUs {
   p50: number;
@@ -91,6 +92,8 @@ export interface RunSummary {
   /** Null for a domain whose baseline is unknown. */
   net_energy_j: Record<string, number | null>;
   counters: Record<string, number>;
+  /** Per domain, the times its sensor's value changed within the run: few means its ends set the energy. */
+  sensor_updates: Record<string, number>;
   /** What --metric captured from its output; null where not found. */
   metrics: Record<string, number | null>;
   /** Descendants still running when the command exited: ended by emp, or waited for with --wait-descendants. */
@@ -105,6 +108,8 @@ export interface MeasureSummary {
   command: string[];
   label: string | null;
   sampling: SamplingSummary;
+  /** Per energy channel, how often its value was seen to change (RAPL about 1 ms, NVML 20-100 ms). */
+  resolution: ChannelResolution[];
   /** power_w: W per domain; null where the baseline could not be measured. */
   baseline: { duration_s: number; power_w: Record<string, number | null> };
   /**

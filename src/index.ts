@@ -65,6 +65,7 @@ export {
 export * from "./errors.js";
 export { gatherHostFacts, type HostFacts, type Virtualisation } from "./host/facts.js";
 export { Ledger, type LedgerRun, type LedgerRunRow } from "./ledger/ledger.js";
+export { FUNCTION_DEFAULTS, type MeasureFunctionOptions, measureFunction } from "./measure/function.js";
 export { type MeasuredRun, Meter, type RunSpec } from "./measure/meter.js";
 export { RUN_ORDERS, type RunOrder } from "./measure/schedule.js";
 export { MEASURE_DEFAULTS, type MeasureOptions, measure, type ProgressEvent } from "./measure/session.js";

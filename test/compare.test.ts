@@ -1,8 +1,10 @@
-// emp compare and calibrated runs against a powercap fixture: 5 W idle, 25 W while a flag file
+// emp compare, calibrated runs, energy per unit of work and measureFunction against a powercap fixture: 5 W idle, 25 W while a flag file
 // exists, held by hold-flag for a known time, so every command's net energy is known (20 W x the
 // time it holds the flag) and the ratio between two commands is too.
+import { unlinkSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { compare } from "../src/compare/compare.js";
+import { measureFunction } from "../src/measure/function.js";
 import { measure } from "../src/measure/session.js";
 import { EnergyWriter, HOLD_FLAG, powercapZone } from "./fixtures/energy.js";
 import { FixtureTree, withRoots, writeCpuTopology } from "./fixtures/tree.js";
@@ -207,5 +209,44 @@ describe("energy per unit of work", () => {
     expect(byRate.work?.unit).toBe("J/MB");
     expect(byRate.work?.domains["package-0"]?.net_median).toBeCloseTo(expected[1] ?? 0, 12);
     expect(byRate.metrics.tput?.median).toBe(200);
+  });
+});
+
+describe("measureFunction", () => {
+  it("energy per call of an in-process function: 2 ms holding the flag per call is 20 W x 2 ms, calls iterated to 100 ms runs", async () => {
+    const holdFlag2Ms = () => {
+      writeFileSync(flag, "");
+      const end = performance.now() + 2;
+      while (performance.now() < end) {
+        // busy: the fixture's power follows the flag, not this loop
+      }
+      unlinkSync(flag);
+    };
+    const summary = await withRoots({ EMP_SYSFS_ROOT: tree.root }, () =>
+      measureFunction(holdFlag2Ms, { repeat: 4, baselineS: 0.5 }),
+    );
+    console.log(
+      JSON.stringify({
+        iterations: summary.iterations,
+        domain: summary.domains["package-0"],
+        duration: summary.duration,
+      }),
+    );
+    expect(summary.command).toEqual(["holdFlag2Ms"]);
+    expect(summary.iterations).toBeGreaterThanOrEqual(30);
+    expect(summary.runs_counted).toBe(4);
+    for (const run of summary.runs.filter((r) => !r.warmup)) expect(run.duration_s).toBeGreaterThan(0.1);
+    expect(Math.abs((summary.domains["package-0"]?.net_median_j ?? 0) / (20 * 0.002) - 1)).toBeLessThan(0.15);
+    expect(summary.duration.median_s).toBeGreaterThan(0.002);
+    expect(summary.duration.median_s).toBeLessThan(0.004);
+  });
+
+  it("an async function is awaited: each call's time is its own", async () => {
+    const wait5Ms = () => new Promise((resolve) => setTimeout(resolve, 5));
+    const summary = await withRoots({ EMP_SYSFS_ROOT: tree.root }, () =>
+      measureFunction(wait5Ms, { repeat: 2, warmup: 0, baselineS: 0.3, minTimeMs: 50 }),
+    );
+    expect(summary.iterations).toBeGreaterThanOrEqual(5);
+    expect(summary.duration.median_s).toBeGreaterThanOrEqual(0.005);
   });
 });

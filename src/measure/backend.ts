@@ -10,6 +10,9 @@ export interface DomainInfo {
   source: string;
 }
 
+/** What the backend needs of a finished run: its span on the sampler's clock and its CPU time. */
+export type RunSpan = Pick<ChildResult, "startNs" | "endNs" | "durationNs" | "counters" | "treeCpuNs">;
+
 /** A run's energy in one domain as the backend saw it. */
 export interface DomainEnergy {
   rawJ: number;
@@ -55,7 +58,7 @@ export interface EnergyBackend {
   /** Lets go of what no span from `tNs` on needs (memory of a long session). */
   discardBefore?(tNs: bigint): void;
   /** Energy per domain of a finished run. */
-  runEnergy(run: ChildResult): Record<string, DomainEnergy>;
+  runEnergy(run: RunSpan): Record<string, DomainEnergy>;
   /** Median interval between fresh readings per domain, ms, where the backend knows it. */
   updatePeriodMs(domain: string): number | null;
   /** Per channel read, its observed update period (none for an estimate). */

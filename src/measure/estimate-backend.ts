@@ -9,10 +9,16 @@ import {
   type SystemCpuTimes,
   systemUtilisation,
 } from "../energy/estimate.js";
-import type { ChildResult } from "../sampling/child.js";
 import { scaledCount } from "../sampling/child.js";
 import type { TickBatch } from "../sampling/sampler.js";
-import type { ChannelResolution, DomainEnergy, DomainInfo, EnergyBackend, IdlePower } from "./backend.js";
+import type {
+  ChannelResolution,
+  DomainEnergy,
+  DomainInfo,
+  EnergyBackend,
+  IdlePower,
+  RunSpan,
+} from "./backend.js";
 import type { SamplingSummary } from "./summary.js";
 
 /** The one domain an estimate has: the whole CPU. */
@@ -45,7 +51,7 @@ export class EstimateBackend implements EnergyBackend {
     return { powerW: { [ESTIMATE_DOMAIN]: estimatedBaselineW(this.tdp()) }, unknown: {} };
   }
 
-  runEnergy(run: ChildResult): Record<string, DomainEnergy> {
+  runEnergy(run: RunSpan): Record<string, DomainEnergy> {
     const taskClock = run.counters["task-clock"];
     const utilisation = this.runStart ? safeUtilisation(this.runStart, readSystemCpuTimes()) : 0;
     const estimate = estimateEnergy({

@@ -9,7 +9,7 @@ import type { Phase } from "../results/samples-writer.js";
 import { type ChildResult, MeasuredChild, scaledCount } from "../sampling/child.js";
 import { nowNs, type TickBatch } from "../sampling/sampler.js";
 import { sleep } from "../util/sleep.js";
-import type { EnergyBackend } from "./backend.js";
+import type { EnergyBackend, RunSpan } from "./backend.js";
 import { iterated } from "./calibrate.js";
 
 /** Where drained samples go (samples.arrow in a session directory). */
@@ -245,17 +245,7 @@ export class Meter {
     containment: Containment,
   ): MeasuredRun {
     const durationS = Number(result.durationNs) / 1e9;
-    const energy: Record<string, RunDomainEnergy> = {};
-    const updates: Record<string, number> = {};
-    const warnings: string[] = [];
-    for (const [domain, e] of Object.entries(this.backend.runEnergy(result))) {
-      energy[domain] = runDomainEnergy(domain, e.rawJ, durationS, baselineW[domain]);
-      if (e.updates !== undefined) updates[domain] = e.updates;
-      warnings.push(...e.warnings);
-      if (energy[domain].netJ === null && Number.isFinite(e.rawJ)) {
-        warnings.push(`${domain}: raw energy only: the idle baseline's power is unknown, so no net energy`);
-      }
-    }
+    const { energy, updates, warnings } = this.spanEnergy(result, baselineW);
     const counters: Record<string, number> = {};
     for (const [name, reading] of Object.entries(result.counters)) {
       if (reading) counters[name] = scaledCount(reading);
@@ -287,6 +277,86 @@ export class Meter {
       ...(result.treeCpuNs === null ? {} : { treeCpuNs: Number(result.treeCpuNs) }),
       descendants: result.descendants,
       containment,
+      warnings,
+    };
+  }
+
+  /** A span's energy per domain with the baseline subtracted, the sensor's changes within it, and its warnings. */
+  private spanEnergy(
+    span: RunSpan,
+    baselineW: Record<string, number>,
+  ): { energy: Record<string, RunDomainEnergy>; updates: Record<string, number>; warnings: string[] } {
+    const durationS = Number(span.durationNs) / 1e9;
+    const energy: Record<string, RunDomainEnergy> = {};
+    const updates: Record<string, number> = {};
+    const warnings: string[] = [];
+    for (const [domain, e] of Object.entries(this.backend.runEnergy(span))) {
+      energy[domain] = runDomainEnergy(domain, e.rawJ, durationS, baselineW[domain]);
+      if (e.updates !== undefined) updates[domain] = e.updates;
+      warnings.push(...e.warnings);
+      if (energy[domain].netJ === null && Number.isFinite(e.rawJ)) {
+        warnings.push(`${domain}: raw energy only: the idle baseline's power is unknown, so no net energy`);
+      }
+    }
+    return { energy, updates, warnings };
+  }
+
+  /**
+   * Calls `fn` `iterations` times back to back in this process, awaiting it where it returns a
+   * promise, as one measured run between two readings of the sampler's clock (measureFunction). Its
+   * CPU time is the process's (the estimate's input). An exception from `fn` ends the session.
+   */
+  async measureCalls(
+    fn: () => unknown,
+    iterations: number,
+    warmup: boolean,
+    baselineW: Record<string, number>,
+  ): Promise<MeasuredRun | undefined> {
+    this.throwIfFailed();
+    if (this.options.signal?.aborted) return undefined;
+    const ordinal = this.nextOrdinal++;
+    this.drain();
+    this.phase = warmup ? "warmup" : "run";
+    this.run = ordinal;
+    this.backend.runStarting?.();
+    const cpu = process.cpuUsage();
+    const startNs = nowNs();
+    let endNs: bigint;
+    let used: NodeJS.CpuUsage;
+    try {
+      for (let i = 0; i < iterations; i++) {
+        const result = fn();
+        if (result instanceof Promise) await result;
+      }
+      endNs = nowNs();
+      used = process.cpuUsage(cpu);
+    } finally {
+      this.drain();
+      this.phase = "between";
+      this.run = null;
+    }
+    await this.settle();
+    this.commitSink();
+    const treeCpuNs = BigInt(used.user + used.system) * 1000n;
+    const span: RunSpan = { startNs, endNs, durationNs: endNs - startNs, counters: {}, treeCpuNs };
+    const { energy, updates, warnings } = this.spanEnergy(span, baselineW);
+    this.backend.discardBefore?.(endNs);
+    return {
+      ordinal,
+      warmup,
+      iterations,
+      startNs,
+      endNs,
+      durationS: Number(span.durationNs) / 1e9,
+      exitCode: 0,
+      signal: null,
+      timedOut: false,
+      energy,
+      counters: {},
+      updates,
+      treeCpuNs: Number(treeCpuNs),
+      descendants: 0,
+      containment: { kind: "process-group", reason: "in-process: a function, not a command" },
       warnings,
     };
   }

@@ -3,10 +3,16 @@
 import { intervalEnergy } from "../energy/interpolate.js";
 import { EnergySeries } from "../energy/series.js";
 import { OutOfSpanError } from "../errors.js";
-import type { ChildResult } from "../sampling/child.js";
 import { LatenessHistogram } from "../sampling/lateness.js";
 import { nowNs, Sampler, type TickBatch } from "../sampling/sampler.js";
-import type { ChannelResolution, DomainEnergy, DomainInfo, EnergyBackend, IdlePower } from "./backend.js";
+import type {
+  ChannelResolution,
+  DomainEnergy,
+  DomainInfo,
+  EnergyBackend,
+  IdlePower,
+  RunSpan,
+} from "./backend.js";
 import type { SourceSelection } from "./select-sources.js";
 import type { SamplingSummary } from "./summary.js";
 
@@ -65,7 +71,7 @@ export class SensorBackend implements EnergyBackend {
     return out;
   }
 
-  runEnergy(run: ChildResult): Record<string, DomainEnergy> {
+  runEnergy(run: RunSpan): Record<string, DomainEnergy> {
     const energy: Record<string, DomainEnergy> = {};
     for (const { domain } of this.domains) {
       const { rawJ, warnings } = this.sum(domain, run.startNs, run.endNs);

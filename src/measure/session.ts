@@ -138,7 +138,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
       recorder?.run(runRecord(run, { label: options.label, work: options.work, metrics: options.metrics })),
   });
   const warnings = [...(options.warnings ?? []), ...result.warnings, ...sessionWarnings(backend, result)];
-  const summary = summarise(options, backend, result, warnings);
+  const summary = summariseSession(options, backend, result, warnings);
   recorder?.summary(summary);
   return summary;
 }
@@ -259,7 +259,8 @@ function driftWarnings(
   return out;
 }
 
-function summarise(
+/** The summary of a measured session of one command (or function). */
+export function summariseSession(
   options: MeasureOptions,
   backend: EnergyBackend,
   result: SessionResult,

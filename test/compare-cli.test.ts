@@ -345,6 +345,10 @@ describe("emp compare: results", () => {
     expect(result.stdout).toMatch(
       /\n {2}time +[\d.]+x \[[\d.]+ \.\. [\d.]+\] .* no significant difference\n/,
     );
+    // `true` against a 20 ms sleep: energy per run would follow duration.
+    expect(result.stderr).toMatch(
+      /run durations differ by more than 2x .* for A, .* for B\).*--work N UNIT or --metric/,
+    );
     // 3 against 3 runs cannot reach p < 0.05 after Holm over 2: said, with the repeat count that can.
     expect(result.stderr).toMatch(
       /with 3 vs 3 runs the Mann-Whitney test cannot reach p < 0.05 .*--repeat \d+/,

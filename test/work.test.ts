@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../src/errors.js";
 import {
   captureMetric,
+  durationSpreadWarning,
   isRate,
   parseMetric,
   parseWork,
@@ -47,5 +48,24 @@ describe("--metric and --work", () => {
     expect(workUnit(undefined, amount)).toBe("ops");
     expect(workUnit(undefined, parseMetric("score=(\\d+)"))).toBe("score");
     expect(workUnit({ amount: 1, unit: "req" }, rate)).toBe("req");
+  });
+});
+
+describe("durations apart", () => {
+  it("warns past 2x between the shortest and the longest group, naming both and the fix; not at 2x", () => {
+    const warning = durationSpreadWarning([
+      { name: "v0.7.2", medianS: 0.1 },
+      { name: "v0.7.3", medianS: 1.52 },
+      { name: "v0.8.0", medianS: 1.5 },
+    ]);
+    expect(warning).toMatch(/more than 2x \(median 100 ms for v0\.7\.2, 1\.52e\+3 ms for v0\.7\.3\)/);
+    expect(warning).toMatch(/--work N UNIT or --metric NAME=REGEX/);
+    expect(
+      durationSpreadWarning([
+        { name: "a", medianS: 1 },
+        { name: "b", medianS: 2 },
+      ]),
+    ).toBeNull();
+    expect(durationSpreadWarning([{ name: "a", medianS: 1 }])).toBeNull();
   });
 });

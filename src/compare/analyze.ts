@@ -8,6 +8,7 @@ import { adjustPValues, type Correction } from "../analysis/correction.js";
 import { mannWhitneyU } from "../analysis/mann-whitney.js";
 import { CV_WARNING, firstRunIsOutlier, OUTLIER_THRESHOLD, outlierIndices } from "../analysis/outliers.js";
 import { ratioOfMedians } from "../analysis/ratio.js";
+import { durationSpreadWarning } from "../measure/work.js";
 import { summarize } from "../stats/summary.js";
 import type { CommandComparison, CommandSummary, Verdict } from "./summary.js";
 
@@ -29,9 +30,6 @@ export interface AnalysisOptions {
   correction: Correction;
   seed: number;
 }
-
-/** Energy per run follows duration: past this ratio between commands, a time-bounded benchmark is likely. */
-const DURATION_RATIO_WARNING = 2;
 
 /** The verdict of a significant difference per quantity: [when the candidate is smaller, larger]. */
 const VERDICTS: Record<CommandComparison["quantity"], readonly [Verdict, Verdict]> = {
@@ -152,13 +150,10 @@ export function comparisonWarnings(
       }
     }
   }
-  const medians = commands.map((c) => c.duration_s.median).filter((m) => m > 0);
-  if (medians.length > 1 && Math.max(...medians) > DURATION_RATIO_WARNING * Math.min(...medians)) {
-    warnings.push(
-      `the commands' durations differ by more than ${DURATION_RATIO_WARNING}x: energy per run follows duration; is the benchmark time-bounded (a fixed time, not fixed work)? ` +
-        "then compare energy per unit of work: --work N UNIT or --metric NAME=REGEX",
-    );
-  }
+  const spread = durationSpreadWarning(
+    commands.filter((c) => c.runs_counted > 0).map((c) => ({ name: c.name, medianS: c.duration_s.median })),
+  );
+  if (spread !== null) warnings.push(spread);
   const reference = samples[options.reference];
   const sizes = samples
     .filter((s) => s !== reference && s.durationS.length > 0)

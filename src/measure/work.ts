@@ -143,3 +143,24 @@ export function netJPerUnit(
   );
   return done === null || done <= 0 ? null : netJ / run.iterations / done;
 }
+
+/** Energy per run follows duration: past this ratio between the groups compared, a time-bounded benchmark is likely. */
+export const DURATION_RATIO_WARNING = 2;
+
+/**
+ * A warning when the median durations of the groups compared (commands, commits, labels) differ by
+ * more than DURATION_RATIO_WARNING: their energy per run differs for that reason alone, and where the
+ * benchmark runs for a fixed time rather than fixed work, energy per run compares nothing.
+ */
+export function durationSpreadWarning(groups: readonly { name: string; medianS: number }[]): string | null {
+  const timed = groups.filter((g) => g.medianS > 0);
+  if (timed.length < 2) return null;
+  const shortest = timed.reduce((a, b) => (b.medianS < a.medianS ? b : a));
+  const longest = timed.reduce((a, b) => (b.medianS > a.medianS ? b : a));
+  if (longest.medianS <= DURATION_RATIO_WARNING * shortest.medianS) return null;
+  return (
+    `run durations differ by more than ${DURATION_RATIO_WARNING}x (median ${(shortest.medianS * 1000).toPrecision(3)} ms for ${shortest.name}, ` +
+    `${(longest.medianS * 1000).toPrecision(3)} ms for ${longest.name}): energy per run follows duration; is the benchmark time-bounded ` +
+    "(a fixed time, not fixed work)? then compare energy per unit of work: --work N UNIT or --metric NAME=REGEX"
+  );
+}

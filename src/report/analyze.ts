@@ -11,6 +11,7 @@ import { mannWhitneyU } from "../analysis/mann-whitney.js";
 import { welchTTest } from "../analysis/welch.js";
 import { EmpError, UsageError } from "../errors.js";
 import { failureText, runFailed } from "../measure/run-failure.js";
+import { durationSpreadWarning } from "../measure/work.js";
 import { summarize } from "../stats/summary.js";
 import { orderCommits } from "./history.js";
 import { durationOf, type EnergyKind, energyOf, type LoadedResults, labelOf, type RunRow } from "./load.js";
@@ -204,6 +205,10 @@ export function buildReport(results: LoadedResults, options: ReportOptions): Rep
           correction: options.correction,
         });
   if (attainable !== null) warnings.push(attainable);
+  const spread = durationSpreadWarning(
+    reportGroups.map((g) => ({ name: g.short, medianS: g.median_duration_s })),
+  );
+  if (spread !== null) warnings.push(spread);
   const change_points = mode === "commits" ? findChangePoints(groups, domains, options) : [];
   return {
     mode,

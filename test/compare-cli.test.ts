@@ -392,6 +392,45 @@ describe("emp measure and emp compare with --metric", () => {
   });
 });
 
+describe("emp report on --metric results", () => {
+  it("reads energy per unit of work and each metric as quantities of their own, with their units", () => {
+    const out = join(scratch, "report-metric");
+    const compared = runEmp([
+      "compare",
+      ...QUICK,
+      "--repeat",
+      "3",
+      "--warmup",
+      "0",
+      "--out",
+      out,
+      "--metric",
+      "n[ops]=did (\\d+)",
+      "-n",
+      "ten",
+      "-n",
+      "twenty",
+      "echo did 10",
+      "echo did 20",
+    ]);
+    expect(compared.status, compared.stderr).toBe(0);
+    const report = runEmp(["report", "--json", out]);
+    expect(report.status, report.stderr).toBe(0);
+    const r = JSON.parse(report.stdout) as {
+      domains: string[];
+      units: Record<string, string>;
+      groups: { id: string; domains: Record<string, { median_j: number }> }[];
+      comparisons: { domain: string; verdict: string }[];
+    };
+    expect(r.domains).toEqual(["cpu", "cpu J/ops", "metric n"]);
+    expect(r.units).toEqual({ cpu: "J", "cpu J/ops": "J/ops", "metric n": "ops" });
+    expect(r.groups.map((g) => g.domains["metric n"]?.median_j)).toEqual([10, 20]);
+    expect(r.comparisons.map((c) => c.domain)).toContain("cpu J/ops");
+    const text = runEmp(["report", out]);
+    expect(text.stdout).toMatch(/metric n\n +label +runs +median ops +mean ops/);
+  });
+});
+
 describe("emp compare: failures and calibrated runs", () => {
   it("every run of one command fails: exit 1, naming it; the other's runs are kept", () => {
     const out = join(scratch, "fails");

@@ -107,8 +107,8 @@ export function workColumns(
 ): { name: string; unit: string }[] {
   const unit = workUnit(work, metrics[0]);
   return [
-    ...metrics.map((m) => ({ name: metricColumn(m.name), unit: m.unit })),
     ...(unit === undefined ? [] : domains.map((d) => ({ name: workColumn(d), unit: `J/${unit}` }))),
+    ...metrics.map((m) => ({ name: metricColumn(m.name), unit: m.unit })),
   ];
 }
 

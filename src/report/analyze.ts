@@ -55,7 +55,8 @@ export interface ReportGroup {
   domains: Record<string, DomainStats>;
 }
 
-export type Verdict = "regression" | "improvement" | "unchanged";
+/** Energy (per run or per unit of work): regression or improvement; a --metric, whose better direction emp cannot know: higher or lower. */
+export type Verdict = "regression" | "improvement" | "higher" | "lower" | "unchanged";
 
 export interface Comparison {
   from: string;
@@ -111,7 +112,10 @@ export interface Report {
   alpha: number;
   correction: Correction;
   reference: string | null;
+  /** Energy domains, then net energy per unit of work (`package-0 J/MB`) and --metric values (`metric tput`). */
   domains: string[];
+  /** Each domain's unit: J, or J/MB, or a metric's own; the `_j` statistics are in it. */
+  units: Record<string, string>;
   groups: ReportGroup[];
   comparisons: Comparison[];
   change_points: ReportChangePoint[];
@@ -220,6 +224,7 @@ export function buildReport(results: LoadedResults, options: ReportOptions): Rep
     reference:
       reference !== null ? reference.info.id : mode === "labels" ? (groups[0]?.info.id ?? null) : null,
     domains,
+    units: Object.fromEntries(domains.map((d) => [d, results.units[d] ?? "J"])),
     groups: reportGroups,
     comparisons,
     change_points,
@@ -350,12 +355,17 @@ function compare(
   const comparisons = raw.map((c, i): Comparison => {
     const p_adjusted = adjusted[i] as number;
     const significant = p_adjusted < options.alpha;
+    const metric = c.domain.startsWith("metric ");
     const verdict: Verdict = !significant
       ? "unchanged"
       : c.median_to_j > c.median_from_j
-        ? "regression"
+        ? metric
+          ? "higher"
+          : "regression"
         : c.median_to_j < c.median_from_j
-          ? "improvement"
+          ? metric
+            ? "lower"
+            : "improvement"
           : "unchanged";
     return {
       from: c.from,

@@ -16,6 +16,8 @@ function signedPct(pct: number): string {
 const MARKS: Record<Comparison["verdict"], string> = {
   regression: "REGRESSION (more energy)",
   improvement: "improvement (less energy)",
+  higher: "higher",
+  lower: "lower",
   unchanged: "",
 };
 
@@ -32,10 +34,10 @@ export function formatReport(report: Report): string {
   const name = new Map(report.groups.map((g) => [g.id, g.short]));
   for (const domain of report.domains) {
     lines.push("", `${domain}`);
+    const unit = report.units[domain] ?? "J";
+    const stats = [`median ${unit}`, `mean ${unit}`, `95% CI of mean ${unit}`, "median s"];
     const header =
-      report.mode === "commits"
-        ? ["commit", "subject", "runs", "median J", "mean J", "95% CI of mean J", "median s"]
-        : ["label", "runs", "median J", "mean J", "95% CI of mean J", "median s"];
+      report.mode === "commits" ? ["commit", "subject", "runs", ...stats] : ["label", "runs", ...stats];
     const rows = report.groups.flatMap((g) => {
       const d = g.domains[domain];
       if (d === undefined) return [];

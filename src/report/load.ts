@@ -41,6 +41,11 @@ export interface RunRow {
   rawJ: Record<string, number | null>;
   baselineJ: Record<string, number | null>;
   netJ: Record<string, number | null>;
+  /**
+   * Quantities compared like an energy domain, by their name in the report: net energy per unit of
+   * work (`package-0 J/MB`, from --work or --metric) and each --metric (`metric tput`).
+   */
+  quantities: Record<string, number | null>;
 }
 
 export interface ResultsDir {
@@ -75,8 +80,10 @@ export interface LoadedResults {
   dirs: ResultsDir[];
   /** Every run, warmups included, in the order of the directories and their rows. */
   rows: RunRow[];
-  /** Energy domains, in the order their columns first appear. */
+  /** Energy domains, in the order their columns first appear, then the quantities of work and metrics. */
   domains: string[];
+  /** The unit of each of `domains`: J for energy, J/MB per unit of work, a metric's own. */
+  units: Record<string, string>;
   /** Files repaired on the way (after a crash or a failed write), a line each for a person. */
   repaired: string[];
 }
@@ -89,6 +96,7 @@ export function loadResults(dirs: readonly string[], options: LoadOptions = {}):
   const loaded: ResultsDir[] = [];
   const rows: RunRow[] = [];
   const domains: string[] = [];
+  const units: Record<string, string> = {};
   const repaired: string[] = [];
   for (const dir of dirs) {
     const path = resolve(dir);
@@ -121,10 +129,15 @@ export function loadResults(dirs: readonly string[], options: LoadOptions = {}):
     const config = chooseConfig(dir, allRows, configs, options.config);
     const dirRows = config === null ? allRows : allRows.filter((r) => r.configHash === config);
     for (const domain of tableDomains(table)) if (!domains.includes(domain)) domains.push(domain);
+    for (const q of tableQuantities(table)) {
+      units[q.name] = q.unit;
+      if (!domains.includes(q.name)) domains.push(q.name);
+    }
     rows.push(...dirRows);
     loaded.push({ ...describeDir(dir, path, dirRows), estimated: wasEstimated(table), configs, config });
   }
-  return { dirs: loaded, rows, domains, repaired };
+  for (const d of domains) units[d] ??= "J";
+  return { dirs: loaded, rows, domains, units, repaired };
 }
 
 const FIX_SESSION =
@@ -223,6 +236,26 @@ export function configNote(dir: ResultsDir, chosen: boolean): string | undefined
   );
 }
 
+/**
+ * The columns compared like an energy domain: `<domain>_net_j_per_unit` (named `<domain> J/MB` by its
+ * unit) and `metric_<NAME>` (named `metric NAME`).
+ */
+function tableQuantities(table: Table): { column: string; name: string; unit: string }[] {
+  return table.schema.fields.flatMap((f) => {
+    const unit = f.metadata.get("unit") ?? "";
+    if (f.name.endsWith(WORK_SUFFIX)) {
+      return [{ column: f.name, name: `${f.name.slice(0, -WORK_SUFFIX.length)} ${unit}`, unit }];
+    }
+    if (f.name.startsWith(METRIC_PREFIX)) {
+      return [{ column: f.name, name: `metric ${f.name.slice(METRIC_PREFIX.length)}`, unit }];
+    }
+    return [];
+  });
+}
+
+const WORK_SUFFIX = "_net_j_per_unit";
+const METRIC_PREFIX = "metric_";
+
 /** Domains from the `<domain>_net_j` columns, named by their field metadata. */
 function tableDomains(table: Table): string[] {
   return table.schema.fields
@@ -271,6 +304,10 @@ function tableRows(table: Table, dir: string): RunRow[] {
   const net = energy("_net_j");
   const pick = (columns: typeof raw, i: number) =>
     Object.fromEntries(columns.map((c) => [c.domain, c.values[i] ?? null]));
+  const quantities = tableQuantities(table).map((q) => ({
+    domain: q.name,
+    values: column(q.column) as (number | null)[],
+  }));
   return session.map((s, i) => ({
     dir,
     session: s,
@@ -289,6 +326,7 @@ function tableRows(table: Table, dir: string): RunRow[] {
     rawJ: pick(raw, i),
     baselineJ: pick(baseline, i),
     netJ: pick(net, i),
+    quantities: pick(quantities, i),
   }));
 }
 
@@ -335,6 +373,11 @@ function describeDir(
  * the energy of the command once. Null where the run has none.
  */
 export function energyOf(row: RunRow, domain: string, kind: EnergyKind): number | null {
+  // Energy per unit of work is per iteration already, and a metric is what the run printed.
+  if (domain in row.quantities) {
+    const q = row.quantities[domain];
+    return q === null || q === undefined || !Number.isFinite(q) ? null : q;
+  }
   const value = (kind === "net" ? row.netJ : row.rawJ)[domain];
   return value === undefined || value === null || !Number.isFinite(value) ? null : value / row.iterations;
 }

@@ -4,7 +4,7 @@
 import { quantileSorted } from "simple-statistics";
 import { InvalidArgumentError } from "../errors.js";
 import { mulberry32 } from "../stats/random.js";
-import { DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED } from "../stats/summary.js";
+import { bootstrapOptions } from "../stats/summary.js";
 
 export interface RatioOptions {
   /** Coverage of the interval, strictly between 0 and 1. Default 0.95. */
@@ -43,16 +43,7 @@ export function ratioOfMedians(
   reference: readonly number[],
   options: RatioOptions = {},
 ): RatioOfMedians | null {
-  const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
-  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
-  const seed = options.seed ?? DEFAULT_SEED;
-  if (!(confidence > 0 && confidence < 1)) {
-    throw invalid(`confidence must lie strictly between 0 and 1, got ${confidence}`);
-  }
-  if (!Number.isInteger(resamples) || resamples < 1) {
-    throw invalid(`resamples must be a positive integer, got ${resamples}`);
-  }
-  if (!Number.isFinite(seed)) throw invalid(`seed must be a finite number, got ${seed}`);
+  const { confidence, resamples, seed } = bootstrapOptions(options);
   const candidateData = checkedSample(candidate, "candidate");
   const referenceData = checkedSample(reference, "reference");
 

@@ -14,7 +14,6 @@ import { checkWritableFile } from "../measure/preflight.js";
 import { RUN_ORDERS, type RunOrder } from "../measure/schedule.js";
 import { chooseBackend, MEASURE_DEFAULTS } from "../measure/session.js";
 import { boundedSummary } from "../measure/summary-bounds.js";
-import { workColumns } from "../measure/work.js";
 import { addon } from "../native.js";
 import { freshLine } from "./fresh-line.js";
 import { numberOption, parseOptions, whole } from "./options.js";
@@ -152,11 +151,8 @@ export async function runCompare(options: CompareCliOptions): Promise<CompareSum
       backend,
       sources: options.sources,
       counters: options.counters ?? [],
-      extraColumns: workColumns(
-        backend.domains.map((d) => d.domain),
-        options.work,
-        options.metrics ?? [],
-      ),
+      work: options.work,
+      metrics: options.metrics,
       config,
       warmups: warmup * options.commands.length,
       runs: repeat * options.commands.length,

@@ -8,7 +8,6 @@ import { resolveCommand } from "../measure/preflight.js";
 import { chooseBackend, type MeasureOptions, measure } from "../measure/session.js";
 import type { MeasureSummary } from "../measure/summary.js";
 import { boundedSummary } from "../measure/summary-bounds.js";
-import { workColumns } from "../measure/work.js";
 import { addon } from "../native.js";
 import { shellLine } from "../util/table.js";
 import { freshLine } from "./fresh-line.js";
@@ -52,11 +51,8 @@ export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSum
       backend,
       sources: options.sources,
       counters: options.counters ?? [],
-      extraColumns: workColumns(
-        backend.domains.map((d) => d.domain),
-        options.work,
-        options.metrics ?? [],
-      ),
+      work: options.work,
+      metrics: options.metrics,
       config,
       warmups: options.warmup ?? 0,
       runs: options.repeat ?? 1,

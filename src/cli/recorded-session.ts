@@ -9,8 +9,8 @@ import { claimOutputDir, prepareOutputDir } from "../measure/preflight.js";
 import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
 import { SessionRecorder } from "../measure/recorder.js";
 import type { ProgressEvent } from "../measure/session-runner.js";
+import { type MetricSpec, type WorkSpec, workColumns } from "../measure/work.js";
 import type { SensorReport } from "../native.js";
-import type { RunMetric } from "../results/runs-writer.js";
 import { SpaceReserve } from "../results/space-reserve.js";
 import { Interrupts } from "./interrupt.js";
 import { MeasureProgress } from "./measure-progress.js";
@@ -24,8 +24,9 @@ export interface RecordedSessionOptions {
   backend: EnergyBackend;
   sources?: string[];
   counters: readonly string[];
-  /** runs.arrow's columns beside the counters: --metric values, energy per unit of work. */
-  extraColumns?: readonly RunMetric[];
+  /** --work and --metric: runs.arrow gains their columns beside the counters. */
+  work?: WorkSpec;
+  metrics?: readonly MetricSpec[];
   /** What the manifest records as the session's config. */
   config: unknown;
   /** For the progress line: warmups and measured runs in all, and whether to name each run's command. */
@@ -83,7 +84,11 @@ async function recordInto<S extends { interrupted: boolean }>(
     backend.channels,
     backend.domains.map((d) => d.domain),
     options.counters,
-    options.extraColumns,
+    workColumns(
+      backend.domains.map((d) => d.domain),
+      options.work,
+      options.metrics ?? [],
+    ),
   );
   // Which process writes the session: a "running" manifest whose process is gone was left by a killed emp.
   const owner = manifestProcess();

@@ -10,8 +10,8 @@ import { commandStats } from "../measure/run-stats.js";
 import type { RunOrder } from "../measure/schedule.js";
 import {
   chooseBackend,
-  MEASURE_DEFAULTS,
   runNames,
+  runnerOptions,
   runRecord,
   runSummary,
   sessionWarnings,
@@ -150,24 +150,9 @@ export async function compare(options: CompareOptions): Promise<CompareSummary> 
       setup: perCommand(options.setup, i),
       cleanup: perCommand(options.cleanup, i),
     })),
-    backend,
-    repeat: options.repeat ?? MEASURE_DEFAULTS.repeat,
-    warmup: options.warmup ?? MEASURE_DEFAULTS.warmup,
-    baselineS: options.baselineS ?? MEASURE_DEFAULTS.baselineS,
-    cooldownS: options.cooldownS ?? MEASURE_DEFAULTS.cooldownS,
-    postBaselineS: options.postBaselineS,
+    ...runnerOptions(options, backend),
     order,
     seed,
-    minRunMs: options.minRunMs,
-    counters: options.counters ?? MEASURE_DEFAULTS.counters,
-    waitDescendants: options.waitDescendants,
-    containment: options.containment,
-    commandStdout: options.commandStdout,
-    shellLog: options.shellLog,
-    metrics: options.metrics,
-    signal: options.signal,
-    recorder,
-    onProgress: options.onProgress,
     onRun: (run) =>
       recorder?.run(
         runRecord(run, {

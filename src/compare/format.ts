@@ -1,7 +1,7 @@
 // emp compare for a person: per command its median net energy (per domain), interval and duration;
 // then each command against the reference, energy and time, with the verdict. Warnings go to stderr.
 
-import { resolutionLine, workLines } from "../measure/format.js";
+import { samplingLines, workLines } from "../measure/format.js";
 import { formatP } from "../report/format.js";
 import { formatTable, joules, runSeconds } from "../util/table.js";
 import type { CommandComparison, CompareSummary } from "./summary.js";
@@ -105,17 +105,7 @@ export function formatComparison(s: CompareSummary): string {
     "",
     `significant: Mann-Whitney p after ${correction} over ${s.comparisons.length} comparisons < ${s.alpha}`,
   );
-  const sm = s.sampling;
-  if (s.estimated) lines.push("sampling: none (no energy sensor to sample; see the warning on stderr)");
-  else
-    lines.push(
-      `sampling: ${sm.achieved_hz} Hz of ${sm.requested_hz} requested, ${sm.samples} samples, ${sm.dropped} dropped`,
-    );
-  const resolution = resolutionLine(
-    s.resolution,
-    s.runs.filter((r) => !r.warmup),
-  );
-  if (resolution) lines.push(resolution);
+  lines.push(...samplingLines(s));
   if (s.out) lines.push(`results: ${s.out}`);
   return `${lines.join("\n")}\n`;
 }

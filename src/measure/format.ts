@@ -85,18 +85,7 @@ export function formatSummary(s: MeasureSummary): string {
     lines.push(
       `counters (median per ${iterated ? "iteration" : "run"}): ${counters.map(([name, v]) => `${name} ${counterValue(name, v)}`).join(", ")}`,
     );
-  const sm = s.sampling;
-  if (s.estimated) lines.push("sampling: none (no energy sensor to sample; see the warning on stderr)");
-  else
-    lines.push(
-      `sampling: ${sm.achieved_hz} Hz of ${sm.requested_hz} requested, ${sm.samples} samples, ${sm.dropped} dropped, ` +
-        `lateness p50 ${sm.lateness_us.p50} us, p99 ${sm.lateness_us.p99} us, max ${sm.lateness_us.max.toFixed(1)} us`,
-    );
-  const resolution = resolutionLine(
-    s.resolution,
-    s.runs.filter((r) => !r.warmup),
-  );
-  if (resolution) lines.push(resolution);
+  lines.push(...samplingLines(s));
   if (s.out) lines.push(`results: ${s.out}`);
   return `${lines.join("\n")}\n`;
 }
@@ -153,4 +142,23 @@ export function resolutionLine(
     return `${r.channel} (${r.source}) ${period}${perRun}`;
   });
   return `resolution: ${parts.join("; ")}`;
+}
+
+/** The sampling (or that there was none: the estimate) and the resolution each channel had. */
+export function samplingLines(
+  s: Pick<MeasureSummary, "estimated" | "sampling" | "resolution" | "runs">,
+): string[] {
+  const sm = s.sampling;
+  const lines = [
+    s.estimated
+      ? "sampling: none (no energy sensor to sample; see the warning on stderr)"
+      : `sampling: ${sm.achieved_hz} Hz of ${sm.requested_hz} requested, ${sm.samples} samples, ${sm.dropped} dropped, ` +
+        `lateness p50 ${sm.lateness_us.p50} us, p99 ${sm.lateness_us.p99} us, max ${sm.lateness_us.max.toFixed(1)} us`,
+  ];
+  const resolution = resolutionLine(
+    s.resolution,
+    s.runs.filter((r) => !r.warmup),
+  );
+  if (resolution) lines.push(resolution);
+  return lines;
 }

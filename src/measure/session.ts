@@ -22,7 +22,13 @@ import type { SessionRecorder } from "./recorder.js";
 import { commandStats } from "./run-stats.js";
 import { selectEnergySources } from "./select-sources.js";
 import { SensorBackend } from "./sensor-backend.js";
-import { type ProgressEvent, runSession, type SessionResult, type SessionRun } from "./session-runner.js";
+import {
+  type ProgressEvent,
+  runSession,
+  type SessionResult,
+  type SessionRun,
+  type SessionRunnerOptions,
+} from "./session-runner.js";
 import type { MeasureSummary, RunSummary } from "./summary.js";
 import { type MetricSpec, metricColumn, netJPerUnit, type WorkSpec, workColumn, workUnit } from "./work.js";
 
@@ -116,14 +122,30 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
   const recorder = options.recorder;
   const result = await runSession({
     commands: [{ name: shellLine(options.command), file, args, prepare: options.prepare }],
+    ...runnerOptions(options, backend),
+    order: "grouped",
+    seed: 0,
+    onRun: (run) =>
+      recorder?.run(runRecord(run, { label: options.label, work: options.work, metrics: options.metrics })),
+  });
+  const warnings = [...(options.warnings ?? []), ...result.warnings, ...sessionWarnings(backend, result)];
+  const summary = summariseSession(options, backend, result, warnings);
+  recorder?.summary(summary);
+  return summary;
+}
+
+/** What emp measure and emp compare pass the session runner alike: their shared options, defaults filled in. */
+export function runnerOptions(
+  options: Omit<MeasureOptions, "command" | "prepare">,
+  backend: EnergyBackend,
+): Omit<SessionRunnerOptions, "commands" | "order" | "seed" | "onRun"> {
+  return {
     backend,
     repeat: options.repeat ?? MEASURE_DEFAULTS.repeat,
     warmup: options.warmup ?? MEASURE_DEFAULTS.warmup,
     baselineS: options.baselineS ?? MEASURE_DEFAULTS.baselineS,
     cooldownS: options.cooldownS ?? MEASURE_DEFAULTS.cooldownS,
     postBaselineS: options.postBaselineS,
-    order: "grouped",
-    seed: 0,
     minRunMs: options.minRunMs,
     counters: options.counters ?? MEASURE_DEFAULTS.counters,
     waitDescendants: options.waitDescendants,
@@ -132,15 +154,9 @@ export async function measure(options: MeasureOptions): Promise<MeasureSummary> 
     shellLog: options.shellLog,
     metrics: options.metrics,
     signal: options.signal,
-    recorder,
+    recorder: options.recorder,
     onProgress: options.onProgress,
-    onRun: (run) =>
-      recorder?.run(runRecord(run, { label: options.label, work: options.work, metrics: options.metrics })),
-  });
-  const warnings = [...(options.warnings ?? []), ...result.warnings, ...sessionWarnings(backend, result)];
-  const summary = summariseSession(options, backend, result, warnings);
-  recorder?.summary(summary);
-  return summary;
+  };
 }
 
 /** The post-baseline's drift from the baseline, then each run's warnings, named by the run. */

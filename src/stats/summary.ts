@@ -44,16 +44,7 @@ export const DEFAULT_SEED = 0x5eed_e4e7;
  * reading must not pass as a number), and on options out of range.
  */
 export function summarize(values: readonly number[], options: SummaryOptions = {}): Summary {
-  const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
-  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
-  const seed = options.seed ?? DEFAULT_SEED;
-  if (!(confidence > 0 && confidence < 1)) {
-    throw invalid(`confidence must lie strictly between 0 and 1, got ${confidence}`);
-  }
-  if (!Number.isInteger(resamples) || resamples < 1) {
-    throw invalid(`resamples must be a positive integer, got ${resamples}`);
-  }
-  if (!Number.isFinite(seed)) throw invalid(`seed must be a finite number, got ${seed}`);
+  const { confidence, resamples, seed } = bootstrapOptions(options);
 
   const n = values.length;
   if (n === 0) {
@@ -116,6 +107,21 @@ function bootstrapMeanCi(
   const lo = Math.min(Math.max(quantileSorted(sorted, tail), min), max);
   const hi = Math.min(Math.max(quantileSorted(sorted, 1 - tail), min), max);
   return [lo, hi];
+}
+
+/** A bootstrap's options with their defaults, checked: throws InvalidArgumentError when out of range. */
+export function bootstrapOptions(options: SummaryOptions): Required<SummaryOptions> {
+  const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
+  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
+  const seed = options.seed ?? DEFAULT_SEED;
+  if (!(confidence > 0 && confidence < 1)) {
+    throw invalid(`confidence must lie strictly between 0 and 1, got ${confidence}`);
+  }
+  if (!Number.isInteger(resamples) || resamples < 1) {
+    throw invalid(`resamples must be a positive integer, got ${resamples}`);
+  }
+  if (!Number.isFinite(seed)) throw invalid(`seed must be a finite number, got ${seed}`);
+  return { confidence, resamples, seed };
 }
 
 function invalid(message: string, suggestion?: string): InvalidArgumentError {

@@ -117,6 +117,7 @@ describe("values, defaults and flags", () => {
       env: {},
       repeat: 10,
       warmup: 1,
+      warmupPolicy: "every-visit",
       batchSize: 1,
       jobs: 1,
       seed: 1,
@@ -226,6 +227,14 @@ describe("values, defaults and flags", () => {
     expect(message).toMatch(/--baseline: must be a duration above 0/);
   });
 
+  it("reads warmup_policy, and names the allowed values of a bad one", () => {
+    expect(resolveRaw({ ...minimal, warmup_policy: "first-visit" }).config.warmupPolicy).toBe("first-visit");
+    const message = usageError(() => load("commits: HEAD\ncommand: x\nwarmup_policy: once\n")).message;
+    expect(message).toBe(
+      `${join(scratch, "studies", "study.yaml")}:3: warmup_policy: must be one of every-visit, first-visit; got "once"`,
+    );
+  });
+
   it("does not share the default lists between studies", () => {
     resolveRaw(minimal).config.paths.push("src/");
     expect(resolveRaw(minimal).config.paths).toEqual([]);
@@ -313,6 +322,8 @@ commits: { last: 3 }
     );
     expect(more.hash).toBe(a.hash);
     expect(more.prepareHash).toBe(a.prepareHash);
+    // Warmups are not measured values, whichever visits they precede (as `warmup` itself).
+    expect(load(`${base}warmup: 3\nwarmup_policy: first-visit\n`).hash).toBe(a.hash);
   });
 
   it("changes with build, env, sample rate, sources and counters; prepareHash with build and env only", () => {

@@ -175,6 +175,38 @@ describe("runStudy", () => {
     }
   });
 
+  it("warmup_policy: first-visit warms each commit up once per session, every-visit before each visit", async () => {
+    const warmupsPerCommit = (name: string) => {
+      const ledger = Ledger.open(join(scratch, name));
+      try {
+        const counts = new Map<string, [warmups: number, measured: number]>();
+        for (const r of ledger.runs()) {
+          const [warmups, measured] = counts.get(r.commit) ?? [0, 0];
+          counts.set(r.commit, r.warmup ? [warmups + 1, measured] : [warmups, measured + 1]);
+        }
+        return [...counts.values()];
+      } finally {
+        ledger.close();
+      }
+    };
+    // Three visits of one run per commit (interleaved, batch_size 1), two warmups per warmed visit.
+    const options = { repeat: 3, warmup: 2 };
+    await runStudy(study("first-visit", { ...options, warmup_policy: "first-visit" }), {
+      backend: estimate(),
+    });
+    await runStudy(study("every-visit", options), { backend: estimate() });
+    expect(warmupsPerCommit("first-visit")).toEqual([
+      [2, 3],
+      [2, 3],
+      [2, 3],
+    ]);
+    expect(warmupsPerCommit("every-visit")).toEqual([
+      [6, 3],
+      [6, 3],
+      [6, 3],
+    ]);
+  });
+
   it("refuses a directory another live emp holds, and takes over one whose owner is gone", () => {
     const dir = join(scratch, "locked");
     mkdirSync(dir);

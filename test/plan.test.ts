@@ -44,6 +44,22 @@ describe("planRuns", () => {
     expect(slots.map(slotLogName)).toEqual(["warmup-3.log", "run-2.log", "warmup-4.log", "run-3.log"]);
   });
 
+  it("first-visit: a commit's warmups only before its first visit of the session, numbered on", () => {
+    const options = { repeat: 3, warmup: 2, batchSize: 1, order: "interleaved" as const, seed: 1 };
+    const first = planRuns(fresh.slice(0, 2), { ...options, warmupPolicy: "first-visit" });
+    expect(compact(first)).toBe("aw0 aw1 a0 bw0 bw1 b0 a1 b1 a2 b2");
+    // every-visit, the default: the same warmups before each of the three visits.
+    const every = planRuns(fresh.slice(0, 2), { ...options, warmupPolicy: "every-visit" });
+    expect(every.filter((s) => s.warmup)).toHaveLength(12);
+    expect(compact(planRuns(fresh.slice(0, 2), options))).toBe(compact(every));
+    // A later session (resumed) warms up again on its own first visit, numbering after the earlier ones.
+    const resumed = planRuns([{ commit: A, done: 1, warmupsDone: 2 }], {
+      ...options,
+      warmupPolicy: "first-visit",
+    });
+    expect(compact(resumed)).toBe("aw2 aw3 a1 a2");
+  });
+
   it("groups: all of a commit's runs, then the next", () => {
     const slots = planRuns(fresh, { repeat: 2, warmup: 1, batchSize: 1, order: "grouped", seed: 1 });
     expect(compact(slots)).toBe("aw0 a0 a1 bw0 b0 b1 cw0 c0 c1");

@@ -246,8 +246,9 @@ function sha256(value: unknown): string {
 const sorted = (names?: string[]) => (names === undefined ? undefined : [...names].sort());
 
 /**
- * Hash of what decides a run's measured value. Repetitions, order, timing around the runs and
- * post_command are left out: changing them adds or stops runs but keeps those done comparable.
+ * Hash of what decides a run's measured value. Repetitions, warmups (`warmup`, `warmup_policy`),
+ * order, timing around the runs and post_command are left out: changing them adds or stops runs but
+ * keeps those done comparable.
  */
 export function studyHash(config: StudyConfig): string {
   return sha256({

@@ -37,6 +37,9 @@ command: ./bench --quick
 # Measured runs per commit, and unmeasured warmup runs at the start of every visit to a commit.
 # repeat: 10
 # warmup: 1
+# Which visits start with the warmups: every-visit, or first-visit (a commit's first visit of a
+# session only: less time on warmups where each visit measures one run).
+# warmup_policy: every-visit
 # How commits take turns: interleaved (one batch of each in turn), shuffled (batches in a
 # random order drawn from seed), grouped (all runs of a commit together).
 # order: interleaved

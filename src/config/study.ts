@@ -9,6 +9,10 @@ import { DURATION_FORMS, parseDurationS } from "./duration.js";
 export const STUDY_ORDERS = ["interleaved", "shuffled", "grouped"] as const;
 export type StudyOrder = (typeof STUDY_ORDERS)[number];
 
+/** When a commit's warmups run: before each of its visits, or before its first visit of a session only. */
+export const WARMUP_POLICIES = ["every-visit", "first-visit"] as const;
+export type WarmupPolicy = (typeof WARMUP_POLICIES)[number];
+
 /** A study as the pipeline uses it: defaults filled in, durations in seconds, paths absolute. */
 export interface StudyConfig {
   repo: string;
@@ -21,6 +25,7 @@ export interface StudyConfig {
   env: Record<string, string>;
   repeat: number;
   warmup: number;
+  warmupPolicy: WarmupPolicy;
   batchSize: number;
   jobs: number;
   seed: number;
@@ -49,6 +54,10 @@ export const STUDY_DEFAULTS = {
   env: {},
   repeat: 10,
   warmup: 1,
+  // Every visit, as before the key existed: between two visits of a commit the others' runs leave
+  // its binary and data out of the caches, and a study resumed or extended keeps measuring its runs
+  // as its earlier ones were. first-visit is the choice for studies whose warmups cost too much.
+  warmupPolicy: "every-visit",
   batchSize: 1,
   jobs: 1,
   seed: 1,
@@ -225,6 +234,9 @@ export const studyFields = {
       error: "must be a whole number of runs, from 0 to 1000000",
     })
     .optional(),
+  warmup_policy: z
+    .enum(WARMUP_POLICIES, { error: `must be one of ${WARMUP_POLICIES.join(", ")}` })
+    .optional(),
   batch_size: whole(1, "must be a whole number of runs, at least 1").optional(),
   jobs: whole(1, "must be a whole number of parallel builds, at least 1").optional(),
   seed: z.int({ error: "must be a whole number" }).optional(),
@@ -271,6 +283,7 @@ export const FILE_KEYS = {
   env: "env",
   repeat: "repeat",
   warmup: "warmup",
+  warmupPolicy: "warmup_policy",
   batchSize: "batch_size",
   jobs: "jobs",
   seed: "seed",

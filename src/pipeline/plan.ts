@@ -1,6 +1,7 @@
 // The order of a session's runs across commits. Interleaving (every commit once per cycle) spreads
 // slow drift of the machine (temperature, background load) over all commits instead of loading it
 // onto whichever commit ran last; shuffling with a seed also breaks a fixed order's own bias.
+import type { WarmupPolicy } from "../config/study.js";
 import { mulberry32 } from "../stats/random.js";
 import type { RunSlot } from "./stage.js";
 import type { CommitInfo } from "./types.js";
@@ -17,8 +18,10 @@ export interface PlanInput {
 
 export interface PlanOptions {
   repeat: number;
-  /** Unmeasured runs at the start of every visit to a commit (its caches and binary go cold between). */
+  /** Unmeasured runs at the start of a visit to a commit (its caches and binary go cold between visits). */
   warmup: number;
+  /** Which visits start with the warmups: every one (the default), or a commit's first of the session. */
+  warmupPolicy?: WarmupPolicy;
   /** Measured runs per visit. */
   batchSize: number;
   order: RunOrder;
@@ -31,10 +34,14 @@ export function planRuns(commits: readonly PlanInput[], options: PlanOptions): R
     commit: c.commit,
     repetition: Math.min(c.done, options.repeat),
     warmup: c.warmupsDone ?? 0,
+    visited: false,
   }));
   const slots: RunSlot[] = [];
+  const firstVisitOnly = options.warmupPolicy === "first-visit";
   const visit = (entry: (typeof next)[number], count: number, cycle: number) => {
-    for (let w = 0; w < options.warmup; w++)
+    const warmups = firstVisitOnly && entry.visited ? 0 : options.warmup;
+    entry.visited = true;
+    for (let w = 0; w < warmups; w++)
       slots.push({ commit: entry.commit, warmup: true, repetition: entry.warmup++, cycle });
     for (let k = 0; k < count; k++) {
       slots.push({ commit: entry.commit, warmup: false, repetition: entry.repetition++, cycle });

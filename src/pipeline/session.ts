@@ -261,6 +261,7 @@ class StudySession {
         {
           repeat: config.repeat,
           warmup: config.warmup,
+          warmupPolicy: config.warmupPolicy,
           batchSize: config.batchSize,
           order: config.order,
           seed: config.seed,

@@ -113,7 +113,7 @@ describe("opening", () => {
     try {
       expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
       expect(raw.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
-      expect(SCHEMA_VERSION).toBe(2);
+      expect(SCHEMA_VERSION).toBe(3);
       expect(raw.pragma("application_id", { simple: true })).toBe(LEDGER_APPLICATION_ID);
       const tables = raw
         .prepare(
@@ -121,7 +121,7 @@ describe("opening", () => {
         )
         .pluck()
         .all();
-      expect(tables).toEqual(["commits", "prepared", "runs", "sessions", "stage_executions"]);
+      expect(tables).toEqual(["calibrations", "commits", "prepared", "runs", "sessions", "stage_executions"]);
     } finally {
       raw.close();
     }
@@ -168,7 +168,7 @@ describe("opening", () => {
       expect(caught).toBeInstanceOf(UsageError);
       expect((caught as UsageError).exitCode).toBe(2);
       expect((caught as UsageError).message).toBe(
-        `${join(dir, LEDGER_FILE)} was written by a newer emp (ledger schema 3; this emp reads up to 2)`,
+        `${join(dir, LEDGER_FILE)} was written by a newer emp (ledger schema 4; this emp reads up to 3)`,
       );
       expect((caught as UsageError).suggestion).toMatch(/upgrade emp/);
     }
@@ -300,12 +300,14 @@ describe("runs", () => {
       },
       metrics: { "task-clock": 59_999_999_123, "page-faults": null },
       warnings: ["timed out after 60 s", "package-0: counter wrapped once"],
+      iterations: 250,
     });
     const ids = [ledger.addRun(first), ledger.addRun(killed)];
     expect(ids).toEqual([1, 2]);
     const rows = ledger.runs();
     expect(rows).toEqual([
-      { ...first, id: 1 },
+      // A run given no iterations ran its command once.
+      { ...first, id: 1, iterations: 1 },
       { ...killed, id: 2 },
     ]);
     expect(typeof rows[0]?.startNs).toBe("bigint");
@@ -625,6 +627,77 @@ describe("migrating a schema 1 ledger", () => {
       /its session or commit is not in the ledger/,
     );
     expect(ledger.addRun(run({ sessionId: "old-complete" }))).toBe(2);
+  });
+});
+
+describe("migrating a schema 2 ledger", () => {
+  it("gives its runs one iteration each and keeps them; calibrations start empty", () => {
+    const raw = new Database(join(dir, LEDGER_FILE));
+    for (const migration of MIGRATIONS.slice(0, 2)) raw.exec(migration.sql);
+    raw.pragma("user_version = 2");
+    raw
+      .prepare(
+        `INSERT INTO sessions (id, config_hash, config, origins, emp_version, host, pid, state, started_at)
+         VALUES ('old', '${HASH_A}', '{}', '{}', '0.1.0', 'h', 1, 'complete', '2025-01-01T00:00:00.000Z')`,
+      )
+      .run();
+    raw
+      .prepare("INSERT INTO commits (sha, short, subject, author, date) VALUES (?, ?, ?, ?, ?)")
+      .run(C1.sha, C1.short, C1.subject, C1.author, C1.date);
+    raw
+      .prepare(
+        `INSERT INTO runs (session_id, commit_sha, config_hash, repetition, ordinal, warmup, start_ns, end_ns,
+                           exit_code, signal, timed_out, energy, metrics, warnings)
+         VALUES ('old', ?, '${HASH_A}', 0, 0, 0, 1, 2, 0, NULL, 0, '{}', '{}', '[]')`,
+      )
+      .run(C1.sha);
+    raw.close();
+
+    const ledger = open();
+    expect(ledger.runs().map((r) => [r.sessionId, r.repetition, r.iterations])).toEqual([["old", 0, 1]]);
+    expect(ledger.calibration(C1.sha, HASH_A)).toBeUndefined();
+  });
+});
+
+describe("calibrations and iterations", () => {
+  it("keeps a commit's count per config hash, and each run's iterations", () => {
+    const ledger = open();
+    ledger.upsertCommit(C1);
+    session(ledger, "s1");
+    ledger.addCalibration({
+      commit: C1.sha,
+      configHash: HASH_A,
+      iterations: 37,
+      passes: 3,
+      durationS: 0.42,
+      sessionId: "s1",
+    });
+    expect(ledger.calibration(C1.sha, HASH_A)).toEqual({
+      commit: C1.sha,
+      configHash: HASH_A,
+      iterations: 37,
+      passes: 3,
+      durationS: 0.42,
+      sessionId: "s1",
+      calibratedAt: expect.stringMatching(/^2025-03-01T12:00:0\d\.000Z$/),
+    });
+    expect(ledger.calibration(C1.sha, HASH_B)).toBeUndefined();
+    expectEmpError(
+      () =>
+        ledger.addCalibration({
+          commit: C1.sha,
+          configHash: HASH_A,
+          iterations: 1,
+          passes: 1,
+          durationS: 0.1,
+          sessionId: "s1",
+        }),
+      "E_STATE",
+      /it is in the ledger already/,
+    );
+    ledger.addRun(run({ iterations: 37 }));
+    ledger.addRun(run({ repetition: 1 }));
+    expect(ledger.runs().map((r) => r.iterations)).toEqual([37, 1]);
   });
 });
 

@@ -96,9 +96,24 @@ export interface LedgerRun {
   energy: Record<string, { rawJ: number; baselineJ: number | null; netJ: number | null }>;
   metrics: Record<string, number | null>;
   warnings: string[];
+  /** Times the command ran back to back in the run (min_run_ms); energy and times are of all of
+   * them. Default 1; 1 for every run recorded before ledger schema 3. */
+  iterations?: number;
 }
 
-export type LedgerRunRow = LedgerRun & { id: number };
+export type LedgerRunRow = LedgerRun & { id: number; iterations: number };
+
+/** The iteration count calibrated for a commit's runs under one config (min_run_ms). */
+export interface CalibrationRow {
+  commit: string;
+  configHash: string;
+  iterations: number;
+  /** Calibration runs it took (not recorded as runs), and their wall time together, s. */
+  passes: number;
+  durationS: number;
+  sessionId: string;
+  calibratedAt: string;
+}
 
 /** What one session spent its time on and what failed in it, from its stage and run rows. */
 export interface SessionTally {
@@ -208,6 +223,17 @@ interface RunRecord {
   energy: string;
   metrics: string;
   warnings: string;
+  iterations: bigint;
+}
+
+interface CalibrationRecord {
+  commit_sha: string;
+  config_hash: string;
+  iterations: number;
+  passes: number;
+  duration_s: number;
+  session_id: string;
+  calibrated_at: string;
 }
 
 interface SessionTallyRecord {
@@ -321,6 +347,7 @@ function runFromRecord(r: RunRecord): LedgerRunRow {
     energy: JSON.parse(r.energy) as LedgerRun["energy"],
     metrics: JSON.parse(r.metrics) as LedgerRun["metrics"],
     warnings: JSON.parse(r.warnings) as string[],
+    iterations: Number(r.iterations),
   };
 }
 
@@ -400,9 +427,16 @@ function prepareStatements(db: Database.Database) {
     ),
     insertRun: db.prepare(
       `INSERT INTO runs (session_id, commit_sha, config_hash, repetition, ordinal, warmup, start_ns, end_ns,
-                         exit_code, signal, timed_out, energy, metrics, warnings)
+                         exit_code, signal, timed_out, energy, metrics, warnings, iterations)
        VALUES (@sessionId, @commit, @configHash, @repetition, @ordinal, @warmup, @startNs, @endNs,
-               @exitCode, @signal, @timedOut, @energy, @metrics, @warnings)`,
+               @exitCode, @signal, @timedOut, @energy, @metrics, @warnings, @iterations)`,
+    ),
+    calibration: db.prepare<[string, string], CalibrationRecord>(
+      "SELECT * FROM calibrations WHERE commit_sha = ? AND config_hash = ?",
+    ),
+    insertCalibration: db.prepare(
+      `INSERT INTO calibrations (commit_sha, config_hash, iterations, passes, duration_s, session_id, calibrated_at)
+       VALUES (@commit, @configHash, @iterations, @passes, @durationS, @sessionId, @at)`,
     ),
     runsDone: db
       .prepare<[string, string, number], number>(
@@ -754,9 +788,40 @@ export class Ledger {
         energy: JSON.stringify(r.energy),
         metrics: JSON.stringify(r.metrics),
         warnings: JSON.stringify(r.warnings),
+        iterations: r.iterations ?? 1,
       }),
     );
     return Number(result.lastInsertRowid);
+  }
+
+  /** The iteration count calibrated for a commit's runs under a config hash, if any session found one. */
+  calibration(commit: string, configHash: string): CalibrationRow | undefined {
+    const r = this.statements.calibration.get(commit, configHash);
+    if (r === undefined) return undefined;
+    return {
+      commit: r.commit_sha,
+      configHash: r.config_hash,
+      iterations: r.iterations,
+      passes: r.passes,
+      durationS: r.duration_s,
+      sessionId: r.session_id,
+      calibratedAt: r.calibrated_at,
+    };
+  }
+
+  /** Keeps the count a session calibrated for a commit's runs; a commit has one per config hash. */
+  addCalibration(c: Omit<CalibrationRow, "calibratedAt">): void {
+    this.write(`record the calibration of ${c.commit}`, () =>
+      this.statements.insertCalibration.run({
+        commit: c.commit,
+        configHash: c.configHash,
+        iterations: c.iterations,
+        passes: c.passes,
+        durationS: c.durationS,
+        sessionId: c.sessionId,
+        at: this.nowIso(),
+      }),
+    );
   }
 
   /** Measured (non-warmup) runs of a commit under a config hash, all sessions. Failed and

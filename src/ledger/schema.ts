@@ -139,6 +139,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions_v2 RENAME TO sessions;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- min_run_ms: a run may run its command several times back to back, and its energy and
+      -- duration are of all of them. Runs recorded before ran it once.
+      ALTER TABLE runs ADD COLUMN iterations INTEGER NOT NULL DEFAULT 1 CHECK (iterations >= 1);
+      -- The iteration count of a commit's runs under one config, found once by calibration and
+      -- kept, so that a later session (emp resume) measures on with it rather than calibrating
+      -- again. The calibration runs themselves are not in runs: passes and duration_s say what
+      -- they cost.
+      CREATE TABLE calibrations (
+        commit_sha    TEXT NOT NULL REFERENCES commits (sha),
+        config_hash   TEXT NOT NULL,
+        iterations    INTEGER NOT NULL CHECK (iterations >= 1),
+        passes        INTEGER NOT NULL,
+        duration_s    REAL NOT NULL,  -- the calibration runs' wall time together
+        session_id    TEXT NOT NULL REFERENCES sessions (id),
+        calibrated_at TEXT NOT NULL,
+        PRIMARY KEY (commit_sha, config_hash)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

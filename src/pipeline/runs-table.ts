@@ -77,5 +77,6 @@ function record(r: LedgerRunRow): RunRecord {
     energy: r.energy,
     metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [counterMetric(k).name, v])),
     warnings: r.warnings,
+    iterations: r.iterations,
   };
 }

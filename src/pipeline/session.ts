@@ -527,7 +527,7 @@ class StudySession {
 
   /** Keeps a measured run: the ledger first (the durable record), then runs.arrow from it. */
   private record(slot: RunSlot, result: MeasuredRun): number {
-    const run: LedgerRun = {
+    const run = {
       sessionId: this.sessionId,
       commit: slot.commit.sha,
       configHash: this.study.hash,
@@ -542,7 +542,8 @@ class StudySession {
       energy: runEnergyJ(result),
       metrics: runMetrics(result),
       warnings: result.warnings,
-    };
+      iterations: result.iterations,
+    } satisfies LedgerRun;
     const id = this.ledger.addRun(run);
     this.outcomes.push({ slot, id, result });
     if (result.warnings.length > 0)

@@ -339,6 +339,20 @@ commits: { last: 3 }
     expect(resolveRaw({ ...minimal, build: "make", sources: ["msr"] }).hash).not.toBe(a.hash);
   });
 
+  it("changes with min_run_ms (a run then measures several iterations), which a flag sets too", () => {
+    const a = resolveRaw(minimal);
+    const iterated = resolveRaw({ ...minimal, min_run_ms: 100 });
+    expect(iterated.config.minRunMs).toBe(100);
+    expect(iterated.hash).not.toBe(a.hash);
+    expect(iterated.prepareHash).toBe(a.prepareHash);
+    expect(resolveRaw({ ...minimal, min_run_ms: 200 }).hash).not.toBe(iterated.hash);
+    const flagged = resolveRaw(minimal, { minRunMs: 100 });
+    expect([flagged.hash, flagged.origins.minRunMs]).toEqual([iterated.hash, "flag"]);
+    expect(usageError(() => resolveRaw({ ...minimal, min_run_ms: 0 })).message).toMatch(
+      /min_run_ms: must be milliseconds a run lasts at least, above 0 and at most 86400000 \(a day\); got 0/,
+    );
+  });
+
   it("takes sources and counters as sets", () => {
     expect(resolveRaw({ ...minimal, counters: ["cycles", "instructions"] }).hash).toBe(
       resolveRaw({ ...minimal, counters: ["instructions", "cycles"] }).hash,

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { storedStudy } from "../src/cli/resume.js";
 import { resolveStudy } from "../src/config/resolve.js";
 import { UsageError } from "../src/errors.js";
 import { Ledger } from "../src/ledger/ledger.js";
@@ -205,6 +206,56 @@ describe("runStudy", () => {
       [6, 3],
       [6, 3],
     ]);
+  });
+
+  it("min_run_ms: calibrates each commit once, before its warmups, and a resumed session keeps the count", async () => {
+    const name = "calibrated";
+    const abort = new AbortController();
+    const first = await runStudy(study(name, { commits: "HEAD", repeat: 3, warmup: 1, min_run_ms: 50 }), {
+      backend: estimate(),
+      signal: abort.signal,
+      hooks: {
+        runEnd: (r) => {
+          if (r.runs.filter((o) => !o.slot.warmup).length === 1) abort.abort();
+        },
+      },
+    });
+    expect(first.interrupted).toBe(true);
+    // As emp resume does: the config the session stored, run again.
+    const resumed = await runStudy(storedStudy(join(scratch, name)), { backend: estimate() });
+    expect(resumed.interrupted).toBe(false);
+    const ledger = Ledger.open(join(scratch, name));
+    try {
+      const sha = resumed.commits[0]?.commit ?? "";
+      const calibration = ledger.calibration(sha, resumed.config_hash);
+      const runs = ledger.runs();
+      console.log(
+        `min_run_ms 50: ${JSON.stringify(calibration)}; runs ${JSON.stringify(runs.map((r) => [r.sessionId === first.session ? 1 : 2, r.warmup ? "w" : "r", r.ordinal, r.iterations, Number(r.endNs - r.startNs) / 1e6]))}`,
+      );
+      expect(calibration?.sessionId).toBe(first.session);
+      const iterations = calibration?.iterations ?? 0;
+      // `cat` under sh takes a few ms: several iterations make a 50 ms run.
+      expect(iterations).toBeGreaterThanOrEqual(2);
+      // Every run, warmups too, in both sessions, at that count.
+      expect(runs.map((r) => r.iterations)).toEqual(runs.map(() => iterations));
+      expect(runs.map((r) => `${r.warmup ? "w" : "r"}${r.sessionId === first.session ? 1 : 2}`)).toEqual([
+        "w1",
+        "r1",
+        "w2",
+        "r2",
+        "w2",
+        "r2",
+      ]);
+      // The calibration runs were the first session's first runs (its ordinals 0..passes-1, not in the
+      // ledger); the resumed session measured from ordinal 0 on: it did not calibrate again.
+      expect(runs[0]?.ordinal).toBe(calibration?.passes);
+      expect(runs[2]?.ordinal).toBe(0);
+      for (const r of runs) expect(Number(r.endNs - r.startNs) / 1e6).toBeGreaterThan(25);
+      expect(resumed.min_run_ms).toBe(50);
+      expect(resumed.commits[0]).toMatchObject({ runs: 3, iterations });
+    } finally {
+      ledger.close();
+    }
   });
 
   it("refuses a directory another live emp holds, and takes over one whose owner is gone", () => {

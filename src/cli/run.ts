@@ -10,7 +10,7 @@ import { runStudy, type StudyProgress } from "../pipeline/session.js";
 import type { StudySummary } from "../pipeline/summary.js";
 import { formatDurationS } from "../util/table.js";
 import { Interrupts } from "./interrupt.js";
-import { listOption, MAX_RUNS, numberOption, parseOptions, whole } from "./options.js";
+import { listOption, MAX_RUNS, minRunMsOption, numberOption, parseOptions, whole } from "./options.js";
 
 const flagsSchema = z.object({
   out: z.string().optional(),
@@ -25,6 +25,7 @@ const flagsSchema = z.object({
   timeout: numberOption("--timeout", (n) => n > 0, "seconds above 0"),
   sources: listOption(),
   waitDescendants: z.boolean().optional(),
+  minRunMs: minRunMsOption(),
   json: z.boolean().default(false),
 });
 
@@ -42,6 +43,7 @@ export function parseRunFlags(raw: unknown): { flags: StudyFlags; json: boolean 
     cooldownS: o.cooldown,
     timeoutS: o.timeout,
     waitDescendants: o.waitDescendants,
+    minRunMs: o.minRunMs,
     sources: o.sources,
   };
   for (const key of Object.keys(flags) as (keyof StudyFlags)[])
@@ -134,6 +136,10 @@ export function runCommand(): Command {
     .option("--timeout <seconds>", "longest a run may take before it is killed")
     .option("--sources <list>", "energy interfaces to read: msr,perf-power,powercap,nvml")
     .option("--wait-descendants", "a run lasts until every process its command started has ended")
+    .option(
+      "--min-run-ms <ms>",
+      "each run lasts at least this long: a shorter command runs back to back, as many times as calibrated per commit",
+    )
     .option("--json", "print only the JSON summary on stdout")
     .action(async (config: string, raw: unknown) => {
       const { flags, json } = parseRunFlags(raw);

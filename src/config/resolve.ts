@@ -27,6 +27,7 @@ export interface StudyFlags {
   cooldownS?: number;
   timeoutS?: number;
   waitDescendants?: boolean;
+  minRunMs?: number;
   sources?: string[];
 }
 
@@ -57,6 +58,7 @@ const FLAG_NAMES: Record<keyof StudyFlags, string> = {
   cooldownS: "--cooldown",
   timeoutS: "--timeout",
   waitDescendants: "--wait-descendants",
+  minRunMs: "--min-run-ms",
   sources: "--sources",
 };
 
@@ -262,6 +264,9 @@ export function studyHash(config: StudyConfig): string {
     tdp: config.tdpW,
     // Only when set, so the hashes of studies from before the key existed stay as they were.
     ...(config.waitDescendants ? { wait_descendants: true } : {}),
+    // A run of N iterations measures N times the command's work: runs of another min_run_ms (or
+    // without) are not the same measurement.
+    ...(config.minRunMs !== undefined ? { min_run_ms: config.minRunMs } : {}),
   });
 }
 

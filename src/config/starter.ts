@@ -58,6 +58,9 @@ command: ./bench --quick
 # A run ends when the command exits, and processes it left running are ended (and warned about);
 # true makes each run last until the last of them has ended.
 # wait_descendants: false
+# Each run lasts at least this long (ms): a shorter command runs back to back inside one run, as many
+# times as a calibration on the commit's first visit finds; energy and time are then per iteration.
+# min_run_ms: 100
 # A build or setup longer than this fails its commit (default: no limit).
 # build_timeout: 30m
 # Before each run, wait until the CPU is at most max_c °C, for at most max_wait (a bare number is max_c).

@@ -35,6 +35,12 @@ export interface StudyConfig {
   timeoutS?: number;
   /** A run lasts until every process its command started has ended, not just the command. */
   waitDescendants: boolean;
+  /**
+   * Each run lasts at least this long, ms: a shorter command runs back to back inside one run, as
+   * many times as a calibration on the commit's first visit found (calibrate.ts); energy and time
+   * are then reported per iteration.
+   */
+  minRunMs?: number;
   buildTimeoutS?: number;
   temperatureLimit?: { maxC: number; maxWaitS: number };
   sampleHz: number;
@@ -245,6 +251,10 @@ export const studyFields = {
   cooldown: duration((s) => s <= 3600, "of at most 1h").optional(),
   timeout: duration((s) => s > 0, "above 0").optional(),
   wait_descendants: z.boolean({ error: "must be true or false" }).optional(),
+  min_run_ms: number(
+    (ms) => ms > 0 && ms <= 86_400_000,
+    "must be milliseconds a run lasts at least, above 0 and at most 86400000 (a day)",
+  ).optional(),
   build_timeout: duration((s) => s > 0, "above 0").optional(),
   temperature_limit: shaped(temperatureLimit).optional(),
   sample_hz: number(
@@ -292,6 +302,7 @@ export const FILE_KEYS = {
   cooldownS: "cooldown",
   timeoutS: "timeout",
   waitDescendants: "wait_descendants",
+  minRunMs: "min_run_ms",
   buildTimeoutS: "build_timeout",
   temperatureLimit: "temperature_limit",
   sampleHz: "sample_hz",

@@ -29,11 +29,18 @@ export function formatStudy(s: StudySummary): string {
       `${failed} of ${total} runs failed (first: ${firstStudyFailure(s)}): left out of the statistics; their logs are in ${s.out}/logs`,
     );
   }
+  // With min_run_ms each run iterated the command: the columns are of one iteration, and say so.
+  const iterated = s.min_run_ms !== null;
+  if (iterated)
+    lines.push(
+      `runs of ${s.min_run_ms} ms at least (min_run_ms): the command iterated in each run; energy and time per iteration`,
+    );
   const header = [
     "commit",
     "subject",
     "domain",
     "runs",
+    ...(iterated ? ["iterations"] : []),
     "failed",
     "net median J",
     "net mean 95% CI J",
@@ -44,16 +51,14 @@ export function formatStudy(s: StudySummary): string {
   for (const c of s.commits) {
     const subject = truncate(c.subject, 40);
     const domains = Object.entries(c.domains);
-    const failedRuns = String(c.failed_runs);
-    if (domains.length === 0)
-      rows.push([c.short, subject, "-", String(c.runs), failedRuns, "-", "-", "-", "-"]);
+    const counts = [String(c.runs), ...(iterated ? [String(c.iterations)] : []), String(c.failed_runs)];
+    if (domains.length === 0) rows.push([c.short, subject, "-", ...counts, "-", "-", "-", "-"]);
     for (const [domain, d] of domains) {
       rows.push([
         c.short,
         subject,
         domain,
-        String(c.runs),
-        failedRuns,
+        ...counts,
         // Net is "-" where the baseline was unknown; the raw median still shows.
         d.net_median_j === null ? "-" : joules(d.net_median_j),
         d.ci95_j === null ? "-" : `${joules(d.ci95_j[0])} .. ${joules(d.ci95_j[1])}`,

@@ -176,6 +176,11 @@ class StudySession {
         commit,
         remaining: Math.max(0, config.repeat - done),
         warmupsDone: this.ledger.warmupsDone(commit.sha, this.study.hash),
+        // A count an earlier session calibrated is kept: its runs and this session's are comparable.
+        iterations:
+          config.minRunMs === undefined
+            ? undefined
+            : this.ledger.calibration(commit.sha, this.study.hash)?.iterations,
       });
     }
     if (this.states.every((s) => s.remaining === 0)) {
@@ -558,6 +563,7 @@ class StudySession {
       out: this.out,
       session: null,
       config_hash: this.study.hash,
+      min_run_ms: this.study.config.minRunMs ?? null,
       configs: studyConfigs(this.ledger.sessions()),
       estimated: backend.estimated,
       commits: summarizeCommits(
@@ -584,6 +590,7 @@ class StudySession {
       out: this.out,
       session: this.sessionId,
       config_hash: this.study.hash,
+      min_run_ms: this.study.config.minRunMs ?? null,
       configs: studyConfigs(this.ledger.sessions()),
       estimated: backend.estimated,
       commits,

@@ -55,6 +55,11 @@ export interface CommitState {
   remaining: number;
   /** Warmup runs of it in the ledger before this session: the first warmup's number here. */
   readonly warmupsDone: number;
+  /**
+   * Times its command runs back to back in each run (min_run_ms): from the ledger, or calibrated by
+   * the measure stage on its first visit of this session. Unset until then, and without min_run_ms.
+   */
+  iterations?: number;
 }
 
 export interface CommitContext extends SessionContext {

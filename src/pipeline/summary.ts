@@ -1,5 +1,6 @@
 // The result of `emp run` (printed with --json, written as summary.json): per commit, the statistics
-// of the net energy of every measured run under the study's config, all sessions together.
+// of the net energy of every measured run under the study's config, all sessions together; per
+// iteration where min_run_ms iterated the command inside each run.
 
 import { median } from "simple-statistics";
 import type { LedgerRunRow, SessionRow } from "../ledger/ledger.js";
@@ -7,6 +8,7 @@ import { failureText, runFailed } from "../measure/run-failure.js";
 import { summarize } from "../stats/summary.js";
 import type { CommitInfo } from "./types.js";
 
+/** Energies and durations are per iteration: of the command once, where a run iterated it (min_run_ms). */
 export interface CommitDomainSummary {
   /** Net energy statistics; null when no run of the commit has one (the baseline was unknown). */
   net_median_j: number | null;
@@ -28,6 +30,11 @@ export interface CommitSummary {
   runs: number;
   /** Measured runs whose command failed (exit != 0, a signal, a timeout): left out of the statistics. */
   failed_runs: number;
+  /**
+   * Times the command ran back to back in each measured run (min_run_ms calibrates it once per
+   * commit; 1 without): `domains` are per iteration. The newest run's, 1 before any run.
+   */
+  iterations: number;
   /** Why the first failed run failed ("run 1 exited with 127 (command not found)"); null when none did. */
   first_failure: string | null;
   domains: Record<string, CommitDomainSummary>;
@@ -54,6 +61,8 @@ export interface StudySummary {
   /** The session that measured; null when nothing was left to measure (no session was recorded). */
   session: string | null;
   config_hash: string;
+  /** The study's min_run_ms: runs iterate a shorter command, and energies are per iteration. */
+  min_run_ms: number | null;
   /**
    * Every config the folder holds (this session's among them), oldest first: runs.arrow has the
    * runs of each, and `emp report --config HASH` reads one.
@@ -91,11 +100,16 @@ export function summarizeCommits(
     const first = failed[0];
     const domains: Record<string, CommitDomainSummary> = {};
     const names = [...new Set(mine.flatMap((r) => Object.keys(r.energy)))].sort();
-    const durationsS = mine.map((r) => Number(r.endNs - r.startNs) / 1e9);
+    // Per iteration: a run of N iterations did N times the command's work.
+    const durationsS = mine.map((r) => Number(r.endNs - r.startNs) / 1e9 / r.iterations);
     const medianS = durationsS.length > 0 ? median(durationsS) : Number.NaN;
     for (const domain of names) {
-      const net = mine.map((r) => r.energy[domain]?.netJ ?? Number.NaN).filter(Number.isFinite);
-      const raw = mine.map((r) => r.energy[domain]?.rawJ ?? Number.NaN).filter(Number.isFinite);
+      const net = mine
+        .map((r) => (r.energy[domain]?.netJ ?? Number.NaN) / r.iterations)
+        .filter(Number.isFinite);
+      const raw = mine
+        .map((r) => (r.energy[domain]?.rawJ ?? Number.NaN) / r.iterations)
+        .filter(Number.isFinite);
       if (raw.length === 0) continue;
       // Runs measured against an unknown baseline have raw energy only; their commit still reports it.
       if (net.length === 0) {
@@ -125,6 +139,7 @@ export function summarizeCommits(
       subject: commit.subject,
       runs: mine.length,
       failed_runs: failed.length,
+      iterations: all.at(-1)?.iterations ?? 1,
       first_failure: first === undefined ? null : `run ${first.repetition + 1} ${failureText(first)}`,
       domains,
     };

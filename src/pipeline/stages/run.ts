@@ -1,7 +1,11 @@
 // Per run, strictly one at a time: wait for the machine to cool below the limit, idle for the
-// cooldown, measure the command in the commit's worktree, then the unmeasured post_command.
+// cooldown, measure the command in the commit's worktree (iterated to min_run_ms, the count calibrated
+// once per commit), then the unmeasured post_command.
 import { join } from "node:path";
 import { SpawnError } from "../../errors.js";
+import { calibrateIterations } from "../../measure/calibrate.js";
+import type { MeasuredRun, RunSpec } from "../../measure/meter.js";
+import { failureText, runFailed } from "../../measure/run-failure.js";
 import { readTemperaturesC } from "../../sampling/temperature.js";
 import { sleep } from "../../util/sleep.js";
 import { slotLogName, slotName } from "../plan.js";
@@ -70,26 +74,35 @@ export function measureStage(): Stage<"run"> {
       const [file, ...args] =
         typeof config.command === "string" ? ["sh", "-c", config.command] : config.command;
       if (file === undefined) throw new Error("the study's command is empty");
-      const log = join(context.logDir, slotLogName(context.slot));
-      let result: Awaited<ReturnType<typeof context.meter.measure>>;
+      const env = commandEnv(config.env);
+      const spec = (logName: string, iterations: number): RunSpec => {
+        const log = join(context.logDir, logName);
+        return {
+          file,
+          args,
+          cwd,
+          env,
+          iterations,
+          stdout: log,
+          stderr: log,
+          timeoutS: config.timeoutS,
+          waitDescendants: config.waitDescendants,
+          // Where `emp resume` looks for what this run left running, should emp be killed.
+          onStarted: ({ pid, containment }) =>
+            context.ledger.runStarted(context.sessionId, {
+              group: pid,
+              cgroup: containment.kind === "cgroup" ? (containment.path ?? null) : null,
+            }),
+        };
+      };
+      let result: MeasuredRun | undefined;
       try {
+        const iterations = await commitIterations(context, (count, pass) =>
+          context.meter.measure(spec(`calibration-${pass}.log`, count), true, context.baselineW),
+        );
+        if (iterations === undefined) return; // interrupted while calibrating
         result = await context.meter.measure(
-          {
-            file,
-            args,
-            cwd,
-            env: commandEnv(config.env),
-            stdout: log,
-            stderr: log,
-            timeoutS: config.timeoutS,
-            waitDescendants: config.waitDescendants,
-            // Where `emp resume` looks for what this run left running, should emp be killed.
-            onStarted: ({ pid, containment }) =>
-              context.ledger.runStarted(context.sessionId, {
-                group: pid,
-                cgroup: containment.kind === "cgroup" ? (containment.path ?? null) : null,
-              }),
-          },
+          spec(slotLogName(context.slot), iterations),
           context.slot.warmup,
           context.baselineW,
         );
@@ -106,6 +119,56 @@ export function measureStage(): Stage<"run"> {
       context.record(result);
     },
   };
+}
+
+/**
+ * How many times the command runs in each of the commit's runs: 1 without min_run_ms; else the count
+ * kept for the commit (in the ledger, or found on an earlier visit), or one calibrated now, on its
+ * first visit of the session, before its warmups, and kept. The calibration runs are measured (their
+ * samples are in the session's samples file, as warmups) but not recorded as runs: the ledger keeps
+ * what they found and cost. Undefined when the session was interrupted while calibrating.
+ */
+async function commitIterations(
+  context: RunContext,
+  measure: (iterations: number, pass: number) => Promise<MeasuredRun | undefined>,
+): Promise<number | undefined> {
+  const { minRunMs } = context.study.config;
+  if (minRunMs === undefined) return 1;
+  if (context.state.iterations !== undefined) return context.state.iterations;
+  let pass = 0;
+  let durationS = 0;
+  let last: MeasuredRun | undefined;
+  const found = await calibrateIterations(minRunMs, async (count) => {
+    const run = await measure(count, ++pass);
+    if (run !== undefined) {
+      durationS += run.durationS;
+      last = run;
+    }
+    return run;
+  });
+  if (found === undefined || last === undefined) return undefined;
+  context.state.iterations = found.iterations;
+  const { commit } = context;
+  if (runFailed(last)) {
+    // Its runs will most likely fail alike and be counted so; a count found on a failure is not
+    // kept for later sessions.
+    context.warn(
+      `${commit.short}: calibration ${pass} ${failureText(last)} (log: ${join(context.logDir, `calibration-${pass}.log`)}): its runs take ${found.iterations} iteration${found.iterations === 1 ? "" : "s"} in this session`,
+    );
+    return found.iterations;
+  }
+  context.ledger.addCalibration({
+    commit: commit.sha,
+    configHash: context.study.hash,
+    iterations: found.iterations,
+    passes: found.passes,
+    durationS,
+    sessionId: context.sessionId,
+  });
+  context.log(
+    `${commit.short}: ${found.iterations} iterations per run (min_run_ms ${minRunMs}, ${found.passes} calibration runs)`,
+  );
+  return found.iterations;
 }
 
 export function postCommandStage(): Stage<"run"> {

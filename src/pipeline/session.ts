@@ -41,7 +41,13 @@ import {
   type Stage,
   StageFailure,
 } from "./stage.js";
-import { type CommitSummary, type StudySummary, studyConfigs, summarizeCommits } from "./summary.js";
+import {
+  type CommitSummary,
+  comparisonsWarning,
+  type StudySummary,
+  studyConfigs,
+  summarizeCommits,
+} from "./summary.js";
 import type { StageGroup } from "./types.js";
 
 /** Calls at the edges of a session, its commits (their prepare) and its runs, for library users. */
@@ -559,6 +565,9 @@ class StudySession {
 
   /** The study's statistics as the ledger holds them, from a rerun that had nothing to measure. */
   private nothingLeft(backend: EnergyBackend): StudySummary {
+    const infos = this.states.map((s) => s.commit);
+    const runs = this.ledger.runs({ configHash: this.study.hash });
+    const comparisons = comparisonsWarning(infos, runs);
     return {
       out: this.out,
       session: null,
@@ -566,15 +575,12 @@ class StudySession {
       min_run_ms: this.study.config.minRunMs ?? null,
       configs: studyConfigs(this.ledger.sessions()),
       estimated: backend.estimated,
-      commits: summarizeCommits(
-        this.states.map((s) => s.commit),
-        this.ledger.runs({ configHash: this.study.hash }),
-      ),
+      commits: summarizeCommits(infos, runs),
       skipped: [],
       failed_runs: 0,
       failed_stages: 0,
       baseline_unknown: {},
-      warnings: [...this.warnings],
+      warnings: [...this.warnings, ...(comparisons === null ? [] : [comparisons])],
       interrupted: false,
     };
   }

@@ -3,8 +3,10 @@
 // iteration where min_run_ms iterated the command inside each run.
 
 import { median } from "simple-statistics";
+import { attainabilityWarning } from "../analysis/attainable.js";
 import type { LedgerRunRow, SessionRow } from "../ledger/ledger.js";
 import { failureText, runFailed } from "../measure/run-failure.js";
+import { REPORT_DEFAULTS } from "../report/analyze.js";
 import { summarize } from "../stats/summary.js";
 import type { CommitInfo } from "./types.js";
 
@@ -144,6 +146,48 @@ export function summarizeCommits(
       domains,
     };
   });
+}
+
+/**
+ * Whether `emp report` on the study can tell neighbouring commits apart with the runs there are: the
+ * comparisons it makes by default (each commit with measured runs against the one before it, per
+ * domain, on net energy; Mann-Whitney, Holm over all of them, alpha 0.05), judged by
+ * attainabilityWarning. A sentence naming the repeat count needed, or null.
+ */
+export function comparisonsWarning(
+  commits: readonly CommitInfo[],
+  runs: readonly LedgerRunRow[],
+): string | null {
+  const counted = runs.filter((r) => !r.warmup && !runFailed(r));
+  // Per commit and domain, the runs with a net energy (those emp report compares).
+  const groups = commits
+    .map((commit) => {
+      const mine = counted.filter((r) => r.commit === commit.sha);
+      const perDomain = new Map<string, number>();
+      for (const r of mine)
+        for (const [domain, e] of Object.entries(r.energy))
+          if (e.netJ !== null && Number.isFinite(e.netJ))
+            perDomain.set(domain, (perDomain.get(domain) ?? 0) + 1);
+      return { runs: mine.length, perDomain };
+    })
+    .filter((g) => g.runs > 0);
+  const domains = [...new Set(groups.flatMap((g) => [...g.perDomain.keys()]))];
+  const sizes: [number, number][] = [];
+  for (const domain of domains) {
+    for (let i = 1; i < groups.length; i++) {
+      const from = groups[i - 1]?.perDomain.get(domain) ?? 0;
+      const to = groups[i]?.perDomain.get(domain) ?? 0;
+      if (from > 0 && to > 0) sizes.push([from, to]);
+    }
+  }
+  if (sizes.length === 0) return null;
+  const warning = attainabilityWarning({
+    alpha: REPORT_DEFAULTS.alpha,
+    comparisons: sizes.length,
+    sizes,
+    correction: REPORT_DEFAULTS.correction,
+  });
+  return warning === null ? null : `comparing neighbouring commits (as emp report does): ${warning}`;
 }
 
 /** The configs of a folder's sessions (newest first, as the ledger lists them), oldest first. */

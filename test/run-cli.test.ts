@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tableFromIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EnergyWriter, powercapZone } from "./fixtures/energy.js";
+import { Ledger } from "../src/ledger/ledger.js";
+import { EnergyWriter, HOLD_FLAG, powercapZone } from "./fixtures/energy.js";
 import { FixtureTree, writeCpuTopology } from "./fixtures/tree.js";
 import { runEmp } from "./helpers/emp-cli.js";
 import { alive } from "./helpers/proc.js";
@@ -195,7 +196,11 @@ describe("emp run over three commits", () => {
     const nothingLeft = `nothing left to measure: 3 commits complete (see \`emp report ${out}\`)\n`;
     const result = runEmp(["run", config, "--json"], fixtureEnv());
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stderr).toBe(nothingLeft);
+    // The line, then the one warning: 3 runs against 3 can never show a difference.
+    expect(result.stderr.startsWith(nothingLeft), result.stderr).toBe(true);
+    expect(result.stderr.slice(nothingLeft.length)).toMatch(
+      /^warning: comparing neighbouring commits \(as emp report does\): with 3 vs 3 runs .*\(--repeat 5\)[^\n]*\n$/,
+    );
     const summary = JSON.parse(result.stdout);
     expect(summary.session).toBeNull();
     // The study's statistics as the ledger holds them, from the first session's runs.
@@ -385,6 +390,129 @@ describe("emp report and emp plot on an emp run study (fixture power)", () => {
     const baseline = /baseline W: ([\d.]+)/.exec(svg);
     expect(Number(baseline?.[1])).toBeGreaterThan(4.5);
     expect(Number(baseline?.[1])).toBeLessThan(5.5);
+  });
+});
+
+describe("emp run with min_run_ms and warmup_policy: first-visit on a 10 ms command (fixture power)", () => {
+  // hold-flag holds the fixture's flag exactly 10 ms: 20 W above the 5 W idle, 0.2 J net per iteration.
+  let out: string;
+  let config: string;
+  let shas: string[];
+  let first: { session: string; warnings: string[]; commits: Record<string, unknown>[] };
+
+  /** Per commit: its runs.arrow rows as [warmup, iterations]. */
+  function rowsPerCommit(): Map<string, [boolean, number][]> {
+    const table = runsTable(out);
+    const rows = new Map<string, [boolean, number][]>();
+    for (let i = 0; i < table.numRows; i++) {
+      const commit = table.getChild("commit")?.get(i) as string;
+      rows.set(commit, [
+        ...(rows.get(commit) ?? []),
+        [table.getChild("warmup")?.get(i) as boolean, table.getChild("iterations")?.get(i) as number],
+      ]);
+    }
+    return rows;
+  }
+
+  beforeAll(() => {
+    const repo = join(scratch, "iterated");
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    for (const n of [1, 2]) git(repo, "commit", "-q", "--allow-empty", "-m", `commit ${n}`);
+    shas = git(repo, "rev-list", "--reverse", "HEAD").split("\n");
+    out = join(scratch, "iterated-out");
+    config = join(scratch, "iterated.yaml");
+    writeFileSync(
+      config,
+      [
+        `repo: ${repo}`,
+        "commits: { last: 2 }",
+        `command: ["${HOLD_FLAG}", "${flag}", "10"]`,
+        "repeat: 3",
+        "warmup: 1",
+        "warmup_policy: first-visit",
+        "min_run_ms: 200",
+        "baseline: 1",
+        `out: ${out}`,
+      ].join("\n"),
+    );
+    const result = runEmp(["run", config, "--json"], fixtureEnv());
+    expect(result.status, result.stderr).toBe(0);
+    first = JSON.parse(result.stdout);
+  });
+
+  it("iterates each run 10 times or more, one count per commit, and reports 20 W x 10 ms per iteration", () => {
+    console.log(
+      "emp run min_run_ms 200 on hold-flag 10 ms:",
+      JSON.stringify(first.commits.map((c) => [c.iterations, c.domains])),
+      JSON.stringify([...rowsPerCommit()]),
+    );
+    const rows = rowsPerCommit();
+    // Three visits of one run each; first-visit: one warmup per commit. No calibration run is a row.
+    expect(runsTable(out).numRows).toBe(8);
+    for (const [i, sha] of shas.entries()) {
+      const c = first.commits[i] as {
+        commit: string;
+        runs: number;
+        iterations: number;
+        domains: Record<string, { net_median_j: number; median_s: number }>;
+      };
+      expect(c.commit).toBe(sha);
+      expect(c.runs).toBe(3);
+      expect(c.iterations).toBeGreaterThanOrEqual(10);
+      expect(rows.get(sha)).toEqual([
+        [true, c.iterations],
+        [false, c.iterations],
+        [false, c.iterations],
+        [false, c.iterations],
+      ]);
+      const perIterationJ = c.domains["package-0"]?.net_median_j ?? 0;
+      expect(Math.abs(perIterationJ / (20 * 0.01) - 1)).toBeLessThan(0.15);
+      expect(c.domains["package-0"]?.median_s).toBeGreaterThanOrEqual(0.01);
+      expect(c.domains["package-0"]?.median_s).toBeLessThan(0.02);
+    }
+    // 3 runs against 3 never give p < 0.05: said once, with the repeat that would do.
+    expect(first.warnings.filter((w) => w.startsWith("comparing neighbouring commits"))).toEqual([
+      expect.stringMatching(
+        /with 3 vs 3 runs the Mann-Whitney test cannot reach p < 0\.05 .*repeat at least 4 times \(--repeat 4\)/,
+      ),
+    ]);
+  });
+
+  it("a later session with more runs measures on with the ledger's counts instead of calibrating again", () => {
+    const ledger = Ledger.open(out, { readOnly: true });
+    const calibrated = shas.map((sha) => ledger.calibration(sha, ledger.lastSession()?.configHash ?? ""));
+    ledger.close();
+    expect(calibrated.map((c) => c?.sessionId)).toEqual([first.session, first.session]);
+
+    const result = runEmp(["run", config, "--repeat", "4", "--json"], fixtureEnv());
+    expect(result.status, result.stderr).toBe(0);
+    const second = JSON.parse(result.stdout);
+    expect(second.commits.map((c: { iterations: number }) => c.iterations)).toEqual(
+      calibrated.map((c) => c?.iterations),
+    );
+    const again = Ledger.open(out, { readOnly: true });
+    try {
+      const runs = again.runs().filter((r) => r.sessionId === second.session);
+      // One warmup and one run per commit, at the first session's counts; ordinal 0 is the first of
+      // them: no calibration run came before.
+      expect(runs.map((r) => [r.commit, r.warmup, r.iterations])).toEqual(
+        shas.flatMap((sha, i) => [
+          [sha, true, calibrated[i]?.iterations],
+          [sha, false, calibrated[i]?.iterations],
+        ]),
+      );
+      expect(runs[0]?.ordinal).toBe(0);
+      expect(shas.map((sha) => again.calibration(sha, second.config_hash))).toEqual(calibrated);
+    } finally {
+      again.close();
+    }
+    // 4 vs 4 can reach p < 0.05, but only with every run of one commit beyond the other's.
+    expect(second.warnings).toContainEqual(
+      expect.stringMatching(
+        /with 4 vs 4 runs the Mann-Whitney test reaches p < 0\.05 only if the runs hardly overlap/,
+      ),
+    );
   });
 });
 
@@ -601,11 +729,15 @@ describe("emp run and emp resume: bad input", () => {
   it("exits 2 with one message and the fix, nothing measured, no stack trace", () => {
     const config = join(scratch, "bad.yaml");
     writeFileSync(config, 'repo: .\ncommits: HEAD\ncommand: "true"\nrepat: 3\n');
+    const policy = join(scratch, "bad-policy.yaml");
+    writeFileSync(policy, 'repo: .\ncommits: HEAD\ncommand: "true"\nwarmup_policy: sometimes\n');
     const good = join(scratch, "good.yaml");
     writeFileSync(good, `repo: .\ncommits: HEAD\ncommand: "true"\nout: ${join(scratch, "good-out")}\n`);
     const cases: Array<[string[], RegExp]> = [
       [["run", good, "--repeat", "0"], /--repeat/],
       [["run", good, "--order", "sideways"], /--order: must be one of interleaved, shuffled, grouped/],
+      [["run", good, "--min-run-ms", "0"], /--min-run-ms takes milliseconds in \(0, 86400000\], got '0'/],
+      [["run", policy], /warmup_policy: must be one of every-visit, first-visit; got "sometimes"/],
       [["run", join(scratch, "missing.yaml")], /config file not found/],
       [["run", config], /repat: unknown key; did you mean `repeat`\?/],
       [["run"], /missing required argument 'config'/],

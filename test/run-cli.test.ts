@@ -516,6 +516,79 @@ describe("emp run with min_run_ms and warmup_policy: first-visit on a 10 ms comm
   });
 });
 
+describe("emp run with work and metrics: a time-bounded benchmark (fixture power)", () => {
+  // Both commits hold the fixture's flag 50 ms (1 J net per run); the second does twice the work in it.
+  it("reports net energy per unit of work per commit, the metric, their columns, and emp report compares them", () => {
+    const repo = join(scratch, "bounded");
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    for (const ops of [1000, 2000]) {
+      writeFileSync(join(repo, "bench.sh"), `${HOLD_FLAG} ${flag} 50\necho "did ${ops} ops"\n`);
+      git(repo, "add", "-A");
+      git(repo, "commit", "-q", "-m", `${ops} ops in 50 ms`);
+    }
+    const shas = git(repo, "rev-list", "--reverse", "HEAD").split("\n");
+    const out = join(scratch, "bounded-out");
+    const config = join(scratch, "bounded.yaml");
+    writeFileSync(
+      config,
+      [
+        `repo: ${repo}`,
+        "commits: { last: 2 }",
+        'command: "sh bench.sh"',
+        "repeat: 5",
+        "warmup: 0",
+        "baseline: 0.5",
+        'metrics: ["done[ops]=did (\\\\d+) ops"]',
+        `out: ${out}`,
+      ].join("\n"),
+    );
+    const result = runEmp(["run", config, "--json"], fixtureEnv());
+    expect(result.status, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as {
+      work_unit: string;
+      commits: { commit: string; work: Record<string, number>; metrics: Record<string, number> }[];
+    };
+    console.log("emp run with metrics:", JSON.stringify(summary.commits.map((c) => [c.work, c.metrics])));
+    expect(summary.work_unit).toBe("J/ops");
+    expect(summary.commits.map((c) => c.metrics.done)).toEqual([1000, 2000]);
+    const [a, b] = summary.commits.map((c) => c.work["package-0"] ?? 0);
+    expect(Math.abs((a ?? 0) / 1e-3 - 1)).toBeLessThan(0.1);
+    expect(Math.abs((b ?? 0) / 5e-4 - 1)).toBeLessThan(0.1);
+    const table = runsTable(out);
+    const done = Array.from(table.getChild("metric_done") ?? []) as number[];
+    expect(done.sort((x, y) => x - y)).toEqual([...Array(5).fill(1000), ...Array(5).fill(2000)]);
+    expect(table.schema.fields.find((f) => f.name === "package-0_net_j_per_unit")?.metadata.get("unit")).toBe(
+      "J/ops",
+    );
+    const report = runEmp(["report", "--json", out]);
+    expect(report.status, report.stderr).toBe(0);
+    const r = JSON.parse(report.stdout) as {
+      domains: string[];
+      comparisons: { domain: string; to: string; verdict: string }[];
+    };
+    expect(r.domains).toEqual(["package-0", "package-0 J/ops", "metric done"]);
+    // Per run the two cost alike; per unit of work the second is half: an improvement.
+    const perUnit = r.comparisons.find((c) => c.domain === "package-0 J/ops");
+    expect(perUnit?.to).toBe(shas[1]);
+    expect(perUnit?.verdict).toBe("improvement");
+    expect(r.comparisons.find((c) => c.domain === "metric done")?.verdict).toBe("higher");
+  });
+
+  it("a work that is not N UNIT, or a metric that is not NAME=REGEX: exit 2 naming the key", () => {
+    for (const [key, message] of [
+      ['work: "ten MB"', /work: must be the work of one run: an amount and a unit/],
+      ['metrics: ["tput"]', /metrics\[0\]: must be NAME\[UNIT\]=REGEX/],
+    ] as const) {
+      const config = join(scratch, "bad-work.yaml");
+      writeFileSync(config, ["repo: .", "commits: HEAD", 'command: "true"', key].join("\n"));
+      const result = runEmp(["run", config]);
+      expect(result.status, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(message);
+    }
+  });
+});
+
 describe("emp run and the measured process tree", () => {
   /** A one-commit repository whose command is `script`, and a study of it with `keys`; returns the config and its out. */
   function scriptStudy(name: string, script: string, keys: string[]): { config: string; out: string } {

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { basename, dirname, extname, resolve } from "node:path";
 import type { z } from "zod";
 import { UsageError } from "../errors.js";
+import type { MetricSpec } from "../measure/work.js";
 import {
   FILE_KEYS,
   knownKeys,
@@ -275,6 +276,11 @@ export function prepareHash(config: StudyConfig): string {
   return sha256({ build: config.build, setup: config.setup, env: config.env });
 }
 
+/** A metric as the study file writes it: NAME[UNIT]=REGEX. */
+function metricText(m: MetricSpec): string {
+  return `${m.name}${m.unit ? `[${m.unit}]` : ""}=${m.pattern}`;
+}
+
 /**
  * The config back in the file's form (snake_case, durations in seconds): what `emp resume` stores,
  * and resolveStudy of it gives the same config and hashes.
@@ -285,6 +291,8 @@ export function toStudyFile(config: StudyConfig): Record<string, unknown> {
     if (config[key] !== undefined) file[FILE_KEYS[key]] = config[key];
   }
   if ("refs" in config.commits) file.commits = config.commits.refs;
+  if (config.work) file.work = `${config.work.amount} ${config.work.unit}`;
+  if (config.metrics) file.metrics = config.metrics.map(metricText);
   if (config.temperatureLimit) {
     file.temperature_limit = {
       max_c: config.temperatureLimit.maxC,

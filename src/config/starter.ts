@@ -61,6 +61,11 @@ command: ./bench --quick
 # Each run lasts at least this long (ms): a shorter command runs back to back inside one run, as many
 # times as a calibration on the commit's first visit finds; energy and time are then per iteration.
 # min_run_ms: 100
+# The work of one run: results gain net energy per unit of work (J/MB), which a benchmark that runs
+# for a fixed time rather than fixed work needs. Or read it from each run's log with metrics: a rate
+# (UNIT ending in /s) times the run's time, or an amount (every match adds up).
+# work: 256 MB
+# metrics: ["tput[MB/s]=([0-9.]+) MB/s"]
 # A build or setup longer than this fails its commit (default: no limit).
 # build_timeout: 30m
 # Before each run, wait until the CPU is at most max_c °C, for at most max_wait (a bare number is max_c).

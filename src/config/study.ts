@@ -1,7 +1,9 @@
 // The study config `emp run` reads: its keys as zod schemas, and the defaults of those left out.
 // Every rule reads "must be ...", so the message that names a key also says how to fix it.
 import { z } from "zod";
+import { UsageError } from "../errors.js";
 import { ENERGY_PREFERENCE } from "../measure/select-sources.js";
+import { type MetricSpec, parseMetric, parseWork, type WorkSpec } from "../measure/work.js";
 import { PERF_EVENTS } from "../native.js";
 import { type CommitSelection, type CustomStageSpec, STAGE_GROUPS } from "../pipeline/types.js";
 import { DURATION_FORMS, parseDurationS } from "./duration.js";
@@ -41,6 +43,10 @@ export interface StudyConfig {
    * are then reported per iteration.
    */
   minRunMs?: number;
+  /** Fixed work of one run (one iteration): results gain net energy per unit of work. */
+  work?: WorkSpec;
+  /** Numbers read from each run's log; the first gives the work where `work` is not set. */
+  metrics?: MetricSpec[];
   buildTimeoutS?: number;
   temperatureLimit?: { maxC: number; maxWaitS: number };
   sampleHz: number;
@@ -199,6 +205,28 @@ const temperatureMapping = z.strictObject(
   { error: "must be a temperature in °C (max_c) or a mapping { max_c, max_wait }" },
 );
 
+/** `work: 256 MB`: the amount and unit of one run's work (work.ts). */
+function workKey(value: unknown, ctx: Context): WorkSpec | undefined {
+  const [amount = "", unit = "", ...rest] = typeof value === "string" ? value.trim().split(/\s+/) : [];
+  try {
+    if (typeof value !== "string" || rest.length > 0 || unit === "") throw new Error("not N UNIT");
+    return parseWork(amount, unit);
+  } catch {
+    return fail(ctx, 'must be the work of one run: an amount and a unit, e.g. "256 MB"');
+  }
+}
+
+/** `metrics: ["tput[MB/s]=([0-9.]+) MB/s"]`: numbers read from each run's log (work.ts). */
+function metricKey(value: unknown, ctx: Context): MetricSpec {
+  try {
+    if (typeof value !== "string") throw new Error("not a string");
+    return parseMetric(value);
+  } catch (error) {
+    const why = error instanceof UsageError ? error.message.replace(/^--metric /, "") : "not a string";
+    return fail(ctx, `must be NAME[UNIT]=REGEX, e.g. "tput[MB/s]=([0-9.]+) MB/s" (${why})`);
+  }
+}
+
 /** A bare number is max_c, the common case; max_wait then takes its default. */
 function temperatureLimit(value: unknown, ctx: Context) {
   const t = sub(temperatureMapping, typeof value === "number" ? { max_c: value } : value, ctx);
@@ -255,6 +283,8 @@ export const studyFields = {
     (ms) => ms > 0 && ms <= 86_400_000,
     "must be milliseconds a run lasts at least, above 0 and at most 86400000 (a day)",
   ).optional(),
+  work: shaped(workKey).optional(),
+  metrics: list(z.unknown().transform(metricKey), "must be a list of NAME[UNIT]=REGEX").optional(),
   build_timeout: duration((s) => s > 0, "above 0").optional(),
   temperature_limit: shaped(temperatureLimit).optional(),
   sample_hz: number(
@@ -303,6 +333,8 @@ export const FILE_KEYS = {
   timeoutS: "timeout",
   waitDescendants: "wait_descendants",
   minRunMs: "min_run_ms",
+  work: "work",
+  metrics: "metrics",
   buildTimeoutS: "build_timeout",
   temperatureLimit: "temperature_limit",
   sampleHz: "sample_hz",

@@ -39,7 +39,7 @@ export function parseWork(amount: string, unit: string): WorkSpec {
 
 /** Parses `--metric NAME[UNIT]=REGEX`. */
 export function parseMetric(text: string): MetricSpec {
-  const match = /^([A-Za-z_][\w-]*)(?:\[([^\]]+)\])?=(.+)$/s.exec(text);
+  const match = /^([A-Za-z_]\w*)(?:\[([^\]]+)\])?=(.+)$/s.exec(text);
   if (match === null) throw new UsageError(`--metric ${text}: not NAME=REGEX`, { suggestion: FIX_METRIC });
   const [, name = "", unit = "", pattern = ""] = match;
   try {
@@ -163,4 +163,9 @@ export function durationSpreadWarning(groups: readonly { name: string; medianS: 
     `${(longest.medianS * 1000).toPrecision(3)} ms for ${longest.name}): energy per run follows duration; is the benchmark time-bounded ` +
     "(a fixed time, not fixed work)? then compare energy per unit of work: --work N UNIT or --metric NAME=REGEX"
   );
+}
+
+/** Whether a column name is one of metricColumn's or workColumn's. */
+export function isWorkColumn(name: string): boolean {
+  return name.startsWith("metric_") || name.endsWith("_net_j_per_unit");
 }

@@ -45,6 +45,7 @@ export function formatStudy(s: StudySummary): string {
     "net median J",
     "net mean 95% CI J",
     "raw median J",
+    ...(s.work_unit ? [`net median ${s.work_unit}`] : []),
     "median s",
   ];
   const rows: string[][] = [];
@@ -52,7 +53,8 @@ export function formatStudy(s: StudySummary): string {
     const subject = truncate(c.subject, 40);
     const domains = Object.entries(c.domains);
     const counts = [String(c.runs), ...(iterated ? [String(c.iterations)] : []), String(c.failed_runs)];
-    if (domains.length === 0) rows.push([c.short, subject, "-", ...counts, "-", "-", "-", "-"]);
+    const work = s.work_unit ? ["-"] : [];
+    if (domains.length === 0) rows.push([c.short, subject, "-", ...counts, "-", "-", "-", ...work, "-"]);
     for (const [domain, d] of domains) {
       rows.push([
         c.short,
@@ -63,11 +65,21 @@ export function formatStudy(s: StudySummary): string {
         d.net_median_j === null ? "-" : joules(d.net_median_j),
         d.ci95_j === null ? "-" : `${joules(d.ci95_j[0])} .. ${joules(d.ci95_j[1])}`,
         joules(d.raw_median_j),
+        ...(s.work_unit
+          ? [c.work[domain] === undefined ? "-" : (c.work[domain] as number).toPrecision(4)]
+          : []),
         d.median_s.toFixed(3),
       ]);
     }
   }
   lines.push(...formatTable(header, rows), "");
+  for (const c of s.commits) {
+    const metrics = Object.entries(c.metrics);
+    if (metrics.length > 0)
+      lines.push(
+        `${c.short} metrics (median): ${metrics.map(([name, v]) => `${name} ${v.toPrecision(4)}`).join(", ")}`,
+      );
+  }
   for (const k of s.skipped)
     lines.push(`skipped ${k.commit.slice(0, 12)}: ${k.reason}${k.log ? ` (log: ${k.log})` : ""}`);
   lines.push(`results: ${s.out}`);

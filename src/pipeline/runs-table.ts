@@ -5,7 +5,8 @@
 // brings one the table lacks has it rebuilt whole from the ledger, which happens at most once per
 // new domain or counter, not per run.
 import type { Ledger, LedgerRunRow } from "../ledger/ledger.js";
-import { counterMetric, type RunRecord, RunsWriter } from "../results/runs-writer.js";
+import { isWorkColumn } from "../measure/work.js";
+import { counterMetric, type RunMetric, type RunRecord, RunsWriter } from "../results/runs-writer.js";
 
 export class StudyRunsTable {
   private writer: RunsWriter;
@@ -22,6 +23,8 @@ export class StudyRunsTable {
     private readonly provenance: unknown,
     private readonly session: string,
     domains: readonly string[],
+    /** Units of the columns of the study's `work` and `metrics`, by column name. */
+    private readonly units: Record<string, string> = {},
   ) {
     const runs = ledger.runs();
     this.domains = new Set([...domains, ...runs.flatMap((r) => Object.keys(r.energy))]);
@@ -53,7 +56,7 @@ export class StudyRunsTable {
         session: this.session,
         configHash: true,
         domains: [...this.domains].sort(),
-        metrics: [...this.metrics].sort().map(counterMetric),
+        metrics: [...this.metrics].sort().map((name) => columnOf(name, this.units)),
         provenance: this.provenance,
       },
       runs.map(record),
@@ -75,8 +78,18 @@ function record(r: LedgerRunRow): RunRecord {
     exitCode: r.exitCode,
     signal: r.signal,
     energy: r.energy,
-    metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [counterMetric(k).name, v])),
+    metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [columnOf(k, {}).name, v])),
     warnings: r.warnings,
     iterations: r.iterations,
   };
+}
+
+/**
+ * A ledger metric's column: a study metric (`metric_NAME`) or energy per unit of work
+ * (`<domain>_net_j_per_unit`) keeps its name, with its unit where the study declares it; a perf
+ * counter is named as runs.arrow names counters (`task-clock` becomes `task_clock`).
+ */
+function columnOf(name: string, units: Record<string, string>): RunMetric {
+  if (isWorkColumn(name)) return { name, unit: units[name] ?? "" };
+  return counterMetric(name);
 }

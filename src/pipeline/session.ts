@@ -18,6 +18,7 @@ import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
 import type { Provenance } from "../measure/recorder.js";
 import { chooseBackend, MEASURE_DEFAULTS } from "../measure/session.js";
 import { SUMMARY_RUNS_KEPT } from "../measure/summary-bounds.js";
+import { metricColumn, netJPerUnit, workColumn, workColumns, workUnit } from "../measure/work.js";
 import { addon, type PerfEventName } from "../native.js";
 import { writeJsonAtomic } from "../results/atomic.js";
 import { DirectoryLock } from "../results/lock.js";
@@ -194,7 +195,14 @@ class StudySession {
       const runsPath = join(this.out, "runs.arrow");
       if (this.ledger.runs().length > 0 && (!existsSync(runsPath) || !endsWithFooter(runsPath))) {
         const domains = backend.domains.map((d) => d.domain);
-        new StudyRunsTable(runsPath, this.ledger, provenance, this.sessionId, domains).close();
+        new StudyRunsTable(
+          runsPath,
+          this.ledger,
+          provenance,
+          this.sessionId,
+          domains,
+          this.columnUnits(backend),
+        ).close();
         this.log(`${runsPath} written again from the ledger`);
       }
       return this.nothingLeft(backend);
@@ -222,6 +230,7 @@ class StudySession {
         provenance,
         this.sessionId,
         backend.domains.map((d) => d.domain),
+        this.columnUnits(backend),
       );
       mkdirSync(join(this.out, "samples"), { recursive: true });
       samples = new SamplesWriter(
@@ -500,7 +509,7 @@ class StudySession {
           return session.baselineW;
         },
         slot,
-        record: (result) => this.record(slot, result),
+        record: (result, captured) => this.record(slot, result, captured),
       };
       await this.hooks.runStart?.(context);
       for (const stage of pipeline.run) {
@@ -536,8 +545,36 @@ class StudySession {
     }
   }
 
+  /** "J/MB": the unit of energy per unit of work, where the study's `work` or `metrics` give one. */
+  private workUnit(): string | null {
+    const unit = workUnit(this.study.config.work, this.study.config.metrics?.[0]);
+    return unit === undefined ? null : `J/${unit}`;
+  }
+
+  /** Units of runs.arrow's columns of the study's `work` and `metrics`. */
+  private columnUnits(backend: EnergyBackend): Record<string, string> {
+    const { work, metrics } = this.study.config;
+    const columns = workColumns(
+      backend.domains.map((d) => d.domain),
+      work,
+      metrics ?? [],
+    );
+    return Object.fromEntries(columns.map((c) => [c.name, c.unit]));
+  }
+
   /** Keeps a measured run: the ledger first (the durable record), then runs.arrow from it. */
-  private record(slot: RunSlot, result: MeasuredRun): number {
+  private record(slot: RunSlot, result: MeasuredRun, captured: Record<string, number | null> = {}): number {
+    const { work, metrics } = this.study.config;
+    const extra: Record<string, number | null> = {};
+    for (const [name, value] of Object.entries(captured)) {
+      extra[metricColumn(name)] = value;
+      if (value === null) result.warnings.push(`metrics: ${name} not found in the run's log`);
+    }
+    if (workUnit(work, metrics?.[0]) !== undefined) {
+      const run = { durationS: result.durationS, iterations: result.iterations, metrics: captured };
+      for (const [domain, e] of Object.entries(result.energy))
+        extra[workColumn(domain)] = netJPerUnit(e.netJ, run, work, metrics);
+    }
     const run = {
       sessionId: this.sessionId,
       commit: slot.commit.sha,
@@ -551,7 +588,7 @@ class StudySession {
       signal: result.signal,
       timedOut: result.timedOut,
       energy: runEnergyJ(result),
-      metrics: runMetrics(result),
+      metrics: { ...runMetrics(result), ...extra },
       warnings: result.warnings,
       iterations: result.iterations,
     } satisfies LedgerRun;
@@ -573,6 +610,7 @@ class StudySession {
       session: null,
       config_hash: this.study.hash,
       min_run_ms: this.study.config.minRunMs ?? null,
+      work_unit: this.workUnit(),
       configs: studyConfigs(this.ledger.sessions()),
       estimated: backend.estimated,
       commits: summarizeCommits(infos, runs),
@@ -597,6 +635,7 @@ class StudySession {
       session: this.sessionId,
       config_hash: this.study.hash,
       min_run_ms: this.study.config.minRunMs ?? null,
+      work_unit: this.workUnit(),
       configs: studyConfigs(this.ledger.sessions()),
       estimated: backend.estimated,
       commits,

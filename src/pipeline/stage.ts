@@ -94,8 +94,11 @@ export interface RunContext extends CommitContext {
   readonly slot: RunSlot;
   /** Set by the measure stage; stages after it can read it. */
   result?: MeasuredRun;
-  /** Keeps a measured run: the ledger, runs.arrow and the hooks; returns its ledger id. */
-  record(result: MeasuredRun): number;
+  /**
+   * Keeps a measured run: the ledger, runs.arrow and the hooks; returns its ledger id. `captured`:
+   * the study's `metrics` as read from the run's log (null where not found).
+   */
+  record(result: MeasuredRun, captured?: Record<string, number | null>): number;
 }
 
 export interface ContextOf {

@@ -40,6 +40,10 @@ export interface CommitSummary {
   /** Why the first failed run failed ("run 1 exited with 127 (command not found)"); null when none did. */
   first_failure: string | null;
   domains: Record<string, CommitDomainSummary>;
+  /** Median net energy per unit of work per domain (the study's `work` or first metric), in the study's `work_unit`. */
+  work: Record<string, number>;
+  /** Median of each of the study's `metrics` over the runs where it was found. */
+  metrics: Record<string, number>;
 }
 
 export interface SkippedCommit {
@@ -65,6 +69,8 @@ export interface StudySummary {
   config_hash: string;
   /** The study's min_run_ms: runs iterate a shorter command, and energies are per iteration. */
   min_run_ms: number | null;
+  /** The unit of the commits' `work` ("J/MB"); null without the study's `work` or `metrics`. */
+  work_unit: string | null;
   /**
    * Every config the folder holds (this session's among them), oldest first: runs.arrow has the
    * runs of each, and `emp report --config HASH` reads one.
@@ -144,8 +150,28 @@ export function summarizeCommits(
       iterations: all.at(-1)?.iterations ?? 1,
       first_failure: first === undefined ? null : `run ${first.repetition + 1} ${failureText(first)}`,
       domains,
+      work: columnMedians(mine, "_net_j_per_unit", (key) => key.slice(0, -"_net_j_per_unit".length)),
+      metrics: columnMedians(mine, "metric_", (key) => key.slice("metric_".length)),
     };
   });
+}
+
+/** Per ledger metric whose key ends (or, for "metric_", starts) with `affix`, the median over `runs`, by `name(key)`. */
+function columnMedians(
+  runs: readonly LedgerRunRow[],
+  affix: string,
+  name: (key: string) => string,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  const matches = (key: string) => (affix.endsWith("_") ? key.startsWith(affix) : key.endsWith(affix));
+  const keys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics).filter(matches)))].sort();
+  for (const key of keys) {
+    const values = runs
+      .map((r) => r.metrics[key])
+      .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+    if (values.length > 0) out[name(key)] = median(values);
+  }
+  return out;
 }
 
 /**

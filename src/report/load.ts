@@ -241,7 +241,11 @@ export function configNote(dir: ResultsDir, chosen: boolean): string | undefined
  * unit) and `metric_<NAME>` (named `metric NAME`).
  */
 function tableQuantities(table: Table): { column: string; name: string; unit: string }[] {
-  return table.schema.fields.flatMap((f) => {
+  // Energy per unit of work first, beside the energy it divides, then the metrics.
+  const fields = [...table.schema.fields].sort(
+    (a, b) => Number(a.name.startsWith(METRIC_PREFIX)) - Number(b.name.startsWith(METRIC_PREFIX)),
+  );
+  return fields.flatMap((f) => {
     const unit = f.metadata.get("unit") ?? "";
     if (f.name.endsWith(WORK_SUFFIX)) {
       return [{ column: f.name, name: `${f.name.slice(0, -WORK_SUFFIX.length)} ${unit}`, unit }];

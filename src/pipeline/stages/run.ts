@@ -1,11 +1,13 @@
 // Per run, strictly one at a time: wait for the machine to cool below the limit, idle for the
 // cooldown, measure the command in the commit's worktree (iterated to min_run_ms, the count calibrated
 // once per commit), then the unmeasured post_command.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SpawnError } from "../../errors.js";
 import { calibrateIterations } from "../../measure/calibrate.js";
 import type { MeasuredRun, RunSpec } from "../../measure/meter.js";
 import { failureText, runFailed } from "../../measure/run-failure.js";
+import { captureMetric, type MetricSpec } from "../../measure/work.js";
 import { readTemperaturesC } from "../../sampling/temperature.js";
 import { sleep } from "../../util/sleep.js";
 import { slotLogName, slotName } from "../plan.js";
@@ -116,7 +118,10 @@ export function measureStage(): Stage<"run"> {
       }
       if (result === undefined) return; // interrupted: a run cut short is not kept
       context.result = result;
-      context.record(result);
+      context.record(
+        result,
+        capturedMetrics(config.metrics ?? [], join(context.logDir, slotLogName(context.slot))),
+      );
     },
   };
 }
@@ -189,6 +194,18 @@ export function postCommandStage(): Stage<"run"> {
       });
     },
   };
+}
+
+/** The study's `metrics` as the run's log (its stdout and stderr) shows them; null where not found. */
+function capturedMetrics(metrics: readonly MetricSpec[], log: string): Record<string, number | null> {
+  if (metrics.length === 0) return {};
+  let output = "";
+  try {
+    output = readFileSync(log, "utf8");
+  } catch {
+    // no log: the run printed nothing, and every metric is null
+  }
+  return Object.fromEntries(metrics.map((m) => [m.name, captureMetric(m, output)]));
 }
 
 /** The measured command's whole environment: emp's, with the study's `env` on top. */

@@ -143,6 +143,40 @@ describe("emp compare: orders", () => {
   });
 });
 
+describe("emp compare: the test's level and correction", () => {
+  it("--alpha and --correction bh: in the JSON, and the adjusted p-values are Benjamini-Hochberg's", () => {
+    const { summary } = compareJson([
+      "--alpha",
+      "0.01",
+      "--correction",
+      "bh",
+      "--repeat",
+      "4",
+      "--warmup",
+      "0",
+      "--seed",
+      "2",
+      "--out",
+      join(scratch, "bh"),
+      "true",
+      "sleep 0.01",
+      "sleep 0.02",
+    ]);
+    expect(summary.alpha).toBe(0.01);
+    expect(summary.correction).toBe("bh");
+    // Four comparisons (two candidates, energy and time); BH's largest adjusted p is the largest p.
+    expect(summary.comparisons).toHaveLength(4);
+    const ps = summary.comparisons.map((c) => c.p_value);
+    const largest = summary.comparisons[ps.indexOf(Math.max(...ps))];
+    expect(largest?.p_adjusted).toBeCloseTo(largest?.p_value ?? Number.NaN, 12);
+    // 4 vs 4 runs: the smallest p is 2/70, above 0.01 whatever the correction: no verdict but "no significant difference".
+    expect(new Set(summary.comparisons.map((c) => c.verdict))).toEqual(
+      new Set(["no significant difference"]),
+    );
+    expect(summary.warnings.some((w) => /cannot reach p < 0\.01/.test(w))).toBe(true);
+  });
+});
+
 describe("emp compare: parameters and unmeasured commands", () => {
   it("--parameter-scan fills {n} in commands and names; --prepare runs before every run, --setup and --cleanup once per command", () => {
     const log = join(scratch, "log");

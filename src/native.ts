@@ -1,5 +1,7 @@
 // The one place that loads the C++ addon, and the typed declaration of everything it exports.
-// The rest of emp imports `addon` from here and never touches the binary itself.
+// The rest of emp imports `addon` from here and never touches the binary itself. The binary is
+// loaded on the first use of `addon`, not at import: so `emp --help`, `emp report`, `emp plot` and
+// `emp history` start without it, and work where it cannot load (results copied to another machine).
 import { createRequire } from "node:module";
 import { AddonError } from "./errors.js";
 
@@ -273,4 +275,15 @@ function load(): NativeAddon {
   }
 }
 
-export const addon: NativeAddon = load();
+let loaded: NativeAddon | undefined;
+
+/**
+ * The addon, loaded on first use: every property read goes to the binary, which is loaded (once)
+ * by the first; a binary that cannot load throws AddonError there, naming the fix.
+ */
+export const addon: NativeAddon = new Proxy({} as NativeAddon, {
+  get(_target, key) {
+    loaded ??= load();
+    return Reflect.get(loaded, key);
+  },
+});

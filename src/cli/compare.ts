@@ -1,6 +1,7 @@
 // `emp compare [options] 'CMD A' 'CMD B' ...`: is B cheaper than A, by how much, and how sure are we?
 // One baseline, interleaved runs, each command against the reference; a table for a person, JSON
 // with --json, and hyperfine's exports.
+
 import { Command } from "commander";
 import { z } from "zod";
 import { CORRECTIONS, type Correction } from "../analysis/correction.js";
@@ -15,16 +16,12 @@ import { RUN_ORDERS, type RunOrder } from "../measure/schedule.js";
 import { chooseBackend, MEASURE_DEFAULTS } from "../measure/session.js";
 import { boundedSummary } from "../measure/summary-bounds.js";
 import { addon } from "../native.js";
+import { summaryOf } from "./commands.js";
 import { freshLine } from "./fresh-line.js";
+import { WORD } from "./multi-word.js";
 import { numberOption, parseOptions, whole } from "./options.js";
 import { recordedSession } from "./recorded-session.js";
-import {
-  addSessionFlags,
-  sessionOptionRules,
-  sessionOptions,
-  timestampedDir,
-  WORD,
-} from "./session-options.js";
+import { addSessionFlags, sessionOptionRules, sessionOptions, timestampedDir } from "./session-options.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -191,9 +188,7 @@ export async function runCompare(options: CompareCliOptions): Promise<CompareSum
 
 export function compareCommand(): Command {
   const command = new Command("compare")
-    .description(
-      "measure several shell commands in one session, runs interleaved, and compare each with the reference",
-    )
+    .description(summaryOf("compare"))
     .argument("[commands...]", "the commands, each one quoted shell command line")
     .option("-n, --name <name>", "name of the next command, in order (repeat; {PARAM} is filled in)", collect)
     .option("--reference <name>", "the command the others are compared with (default: the first)")

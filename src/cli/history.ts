@@ -1,6 +1,7 @@
 // `emp history DIR [--json]`: what the ledger of an `emp run` results directory holds, across
 // sessions: sessions (time spent, failures), commits with their build and runs, runs whose command
 // failed and failed stages with error and log.
+
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Command } from "commander";
@@ -8,6 +9,7 @@ import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { buildHistory, formatHistory } from "../ledger/history.js";
 import { LEDGER_FILE, Ledger } from "../ledger/ledger.js";
+import { summaryOf } from "./commands.js";
 import { parseOptions } from "./options.js";
 
 const optionsSchema = z.object({
@@ -60,9 +62,7 @@ export function runHistory(options: HistoryOptions): void {
 
 export function historyCommand(): Command {
   return new Command("history")
-    .description(
-      "sessions (time spent, failures), commits (build and runs) and failures recorded by `emp run` in DIR",
-    )
+    .description(summaryOf("history"))
     .argument("<dir>", "results directory of an `emp run` (the one holding ledger.sqlite)")
     .option("--json", "print one JSON object { sessions, commits, failed_runs, failures } on stdout")
     .action((dir: string, raw: unknown) => runHistory(parseHistoryOptions(dir, raw)));

@@ -1,5 +1,6 @@
 // `emp init [FILE] [--force]`: writes a commented starter study config, so that a first `emp run`
 // starts from a file that already loads; never overwrites one without --force.
+
 import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import { Command } from "commander";
@@ -7,6 +8,7 @@ import { z } from "zod";
 import { STARTER_CONFIG } from "../config/starter.js";
 import { EmpError, UsageError } from "../errors.js";
 import { writeFileAtomic } from "../results/atomic.js";
+import { summaryOf } from "./commands.js";
 
 export const DEFAULT_STUDY_FILE = "emp.yaml";
 
@@ -59,7 +61,7 @@ export function runInit(options: InitOptions): void {
 
 export function initCommand(): Command {
   return new Command("init")
-    .description("write a commented starter study config for `emp run`")
+    .description(summaryOf("init"))
     .argument("[file]", `where to write it (default ${DEFAULT_STUDY_FILE})`)
     .option("--force", "overwrite FILE if it exists")
     .action((file: string | undefined, raw: unknown) => {

@@ -6,7 +6,7 @@ import { handleError } from "./handle-error.js";
 async function main(argv: string[]): Promise<void> {
   try {
     const { buildProgram, programArgs } = await import("./program.js");
-    await buildProgram().parseAsync(programArgs(argv));
+    await (await buildProgram(argv)).parseAsync(programArgs(argv));
   } catch (error) {
     process.exitCode = handleError(error);
   }

@@ -1,5 +1,6 @@
 // `emp measure [options] -- COMMAND [ARGS...]`: energy per run of a command, idle baseline
 // subtracted, with statistics; progress for a person on stderr, the summary on stdout.
+
 import { Command } from "commander";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
@@ -10,6 +11,7 @@ import type { MeasureSummary } from "../measure/summary.js";
 import { boundedSummary } from "../measure/summary-bounds.js";
 import { addon } from "../native.js";
 import { shellLine } from "../util/table.js";
+import { summaryOf } from "./commands.js";
 import { freshLine } from "./fresh-line.js";
 import { parseOptions } from "./options.js";
 import { recordedSession } from "./recorded-session.js";
@@ -103,7 +105,7 @@ function printSummary(summary: MeasureSummary, json: boolean): void {
 
 export function measureCommand(): Command {
   const command = new Command("measure")
-    .description("measure the energy of COMMAND over repeated runs, idle baseline subtracted")
+    .description(summaryOf("measure"))
     .argument("[command...]", "the command to measure, after --")
     .option(
       "--prepare <cmd>",

@@ -1,5 +1,6 @@
 // `emp plot DIR... -o FILE`: power traces, energy along history and distributions, as SVG, PNG or a
 // self-contained HTML page, picked by FILE's extension.
+
 import { existsSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { Command } from "commander";
@@ -9,6 +10,7 @@ import { buildPlot, PLOT_KINDS, type PlotKind } from "../plot/build.js";
 import { type PlotFormat, renderHtml, renderPng, renderSvg } from "../plot/render.js";
 import { configNote, ENERGY_KINDS, type EnergyKind, loadResults } from "../report/load.js";
 import { writeFileAtomic } from "../results/atomic.js";
+import { summaryOf } from "./commands.js";
 import { collectList, configOption, numberOption, parseOptions } from "./options.js";
 
 const FORMATS: Record<string, PlotFormat> = { ".svg": "svg", ".png": "png", ".html": "html", ".htm": "html" };
@@ -107,7 +109,7 @@ export async function runPlot(options: PlotCliOptions): Promise<void> {
 
 export function plotCommand(): Command {
   return new Command("plot")
-    .description("draw power traces, energy per commit along history and distributions to SVG, PNG or HTML")
+    .description(summaryOf("plot"))
     .argument("[dirs...]", "results directories written by emp measure or emp run")
     .option("-o, --output <file>", "the picture to write; .svg, .png or .html picks the format")
     .option("--kind <kind>", "trace, history, distribution or all (default all)")

@@ -1,10 +1,12 @@
 // `emp probe`: every sensor with its status, reason and fix, the host, and optionally a
 // cross-check of domains that two interfaces expose.
+
 import { Command } from "commander";
 import { z } from "zod";
 import { crossCheck } from "../probe/cross-check.js";
 import { formatProbeReport } from "../probe/format.js";
 import { buildProbeReport } from "../probe/report.js";
+import { summaryOf } from "./commands.js";
 import { parseOptions } from "./options.js";
 
 const MAX_CROSS_CHECK_S = 600;
@@ -45,7 +47,7 @@ export async function runProbe(options: ProbeOptions): Promise<void> {
 
 export function probeCommand(): Command {
   return new Command("probe")
-    .description("list every sensor with its status, the reason and the fix, and the host's facts")
+    .description(summaryOf("probe"))
     .option("--json", "print one JSON object on stdout")
     .option(
       "--cross-check [seconds]",

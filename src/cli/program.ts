@@ -1,16 +1,8 @@
 // The commander program: one subcommand per file, every parse error routed to handle-error.
 import { readFileSync } from "node:fs";
-import { Command, type CommanderError } from "commander";
-import { compareCommand } from "./compare.js";
-import { historyCommand } from "./history.js";
-import { initCommand } from "./init.js";
-import { measureCommand } from "./measure.js";
-import { plotCommand } from "./plot.js";
-import { probeCommand } from "./probe.js";
-import { reportCommand } from "./report.js";
-import { resumeCommand } from "./resume.js";
-import { runCommand } from "./run.js";
-import { joinMultiWordOptions } from "./session-options.js";
+import { Command, type CommanderError, Help } from "commander";
+import { COMMANDS } from "./commands.js";
+import { joinMultiWordOptions } from "./multi-word.js";
 
 function packageVersion(): string {
   // src/cli and dist/cli both sit two levels below package.json.
@@ -45,19 +37,35 @@ export function programArgs(argv: readonly string[]): string[] {
   return [...argv.slice(0, at + 1), ...joinMultiWordOptions(argv.slice(at + 1))];
 }
 
-export function buildProgram(): Command {
+/** The command a command line runs: its first word that is not an option (`emp help X`: X). */
+function commandOf(argv: readonly string[]): string | undefined {
+  const words = argv.slice(2).filter((arg) => !arg.startsWith("-"));
+  return words[0] === "help" ? words[1] : words[0];
+}
+
+/**
+ * The program for `argv`: the command it runs defined in full (its module loaded), every other one
+ * only by its name, usage and summary, which is all `emp --help` lists. So `emp --help` loads no
+ * command's module, and a command loads only its own.
+ */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command("emp")
     .description("energy measurement pipeline: RAPL, perf, NVML and temperatures sampled by a native thread")
     .version(packageVersion())
-    .enablePositionalOptions()
-    .addCommand(probeCommand())
-    .addCommand(measureCommand())
-    .addCommand(compareCommand())
-    .addCommand(runCommand())
-    .addCommand(resumeCommand())
-    .addCommand(initCommand())
-    .addCommand(historyCommand())
-    .addCommand(reportCommand())
-    .addCommand(plotCommand());
+    .enablePositionalOptions();
+  const chosen = commandOf(argv);
+  const usage = new Map(COMMANDS.map((c) => [c.name, c.usage]));
+  for (const entry of COMMANDS) {
+    if (entry.name === chosen) program.addCommand(await entry.load());
+    else program.command(entry.name).description(entry.summary);
+  }
+  // The list shows each command's arguments, as its own definition would.
+  const help = new Help();
+  program.configureHelp({
+    subcommandTerm: (cmd) => {
+      const args = usage.get(cmd.name());
+      return args === undefined ? help.subcommandTerm(cmd) : `${cmd.name()} ${args}`;
+    },
+  });
   return quiet(program, "emp");
 }

@@ -1,5 +1,6 @@
 // `emp report DIR...`: did energy change between commits (in history order) or labels, by how
 // much, and is it more than noise; a table for a person, or JSON.
+
 import { Command } from "commander";
 import { z } from "zod";
 import { CORRECTIONS, type Correction } from "../analysis/correction.js";
@@ -7,6 +8,7 @@ import { UsageError } from "../errors.js";
 import { buildReport, REPORT_DEFAULTS, type Report, type ReportOptions } from "../report/analyze.js";
 import { formatReport } from "../report/format.js";
 import { configNote, ENERGY_KINDS, type EnergyKind, loadResults, studyConfigs } from "../report/load.js";
+import { summaryOf } from "./commands.js";
 import { collectList, configOption, numberOption, parseOptions, whole } from "./options.js";
 
 const optionsSchema = z.object({
@@ -73,9 +75,7 @@ export function runReport(options: ReportCliOptions): Report {
 
 export function reportCommand(): Command {
   return new Command("report")
-    .description(
-      "compare energy between commits (in git history order) or labels, with tests and effect sizes",
-    )
+    .description(summaryOf("report"))
     .argument("[dirs...]", "results directories written by emp measure or emp run")
     .option("--json", "print the report as JSON on stdout")
     .option("--alpha <level>", `significance level (default ${REPORT_DEFAULTS.alpha})`)

@@ -1,11 +1,13 @@
 // `emp resume DIR`: continues the study of a session directory (interrupted, failed, or with runs
 // added to it) with exactly the config its last session ran, resolved then and stored in the ledger.
+
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import type { ResolvedStudy } from "../config/resolve.js";
 import { UsageError } from "../errors.js";
 import { Ledger } from "../ledger/ledger.js";
+import { summaryOf } from "./commands.js";
 import { runResolvedStudy } from "./run.js";
 
 /** The study the directory's last session ran, pointed at `dir` (it may have moved since). */
@@ -34,7 +36,7 @@ export function storedStudy(dir: string): ResolvedStudy {
 
 export function resumeCommand(): Command {
   return new Command("resume")
-    .description("continue an interrupted or failed `emp run` session: only the runs and builds not done")
+    .description(summaryOf("resume"))
     .argument("<dir>", "the session directory (the --out of `emp run`)")
     .option("--json", "print only the JSON summary on stdout")
     .action(async (dir: string, raw: { json?: boolean }) => {

@@ -1,5 +1,6 @@
 // `emp run CONFIG`: the pipeline over a project's commits; flags override the config file. Progress
 // for a person on stderr, the table (or with --json the summary alone) on stdout.
+
 import { Command } from "commander";
 import { z } from "zod";
 import { loadStudy } from "../config/load.js";
@@ -9,6 +10,7 @@ import { slotName } from "../pipeline/plan.js";
 import { runStudy, type StudyProgress } from "../pipeline/session.js";
 import type { StudySummary } from "../pipeline/summary.js";
 import { formatDurationS } from "../util/table.js";
+import { summaryOf } from "./commands.js";
 import { Interrupts } from "./interrupt.js";
 import { listOption, MAX_RUNS, minRunMsOption, numberOption, parseOptions, whole } from "./options.js";
 
@@ -122,7 +124,7 @@ function printStudy(summary: StudySummary, json: boolean): void {
 
 export function runCommand(): Command {
   return new Command("run")
-    .description("measure the energy of a project's commits as a study config describes")
+    .description(summaryOf("run"))
     .argument("<config>", "the study config (YAML or JSON; `emp init` writes a starter)")
     .option("--out <dir>", "session directory (default: the config's `out`)")
     .option("--repeat <n>", "measured runs per commit")

@@ -2,10 +2,10 @@
 // once: commander's flags, zod's rules, and the measurement options they give.
 import type { Command } from "commander";
 import { z } from "zod";
-import { UsageError } from "../errors.js";
 import { MEASURE_DEFAULTS } from "../measure/session.js";
 import { parseMetric, parseWork } from "../measure/work.js";
 import { PERF_EVENTS, type PerfEventName } from "../native.js";
+import { WORD } from "./multi-word.js";
 import { listOption, MAX_RUNS, minRunMsOption, numberOption, whole } from "./options.js";
 
 /** zod rules of the shared options, keyed as commander names them. */
@@ -116,45 +116,6 @@ export function addSessionFlags(command: Command, what: "run" | "run of each com
       "a number from each run's output: NAME[UNIT]=REGEX (first group), e.g. 'tput[MB/s]=([0-9.]+) MB/s'; a rate (UNIT/s) or an amount gives J per unit of work without --work (repeat for more; output is shown after each run)",
       (value: string, previous: string[] = []) => [...previous, value],
     );
-}
-
-/** Separates the words of a multi-word option inside the one argument commander sees (argv cannot hold NUL). */
-export const WORD = "\u0000";
-
-/** Options of several words, and how many: hyperfine's --parameter-scan NAME LO HI, and --work N UNIT. */
-const MULTI_WORD: Record<string, { words: number; example: string }> = {
-  "--parameter-scan": { words: 3, example: "--parameter-scan threads 1 8" },
-  "--parameter-list": { words: 2, example: "--parameter-list level 1,6,9" },
-  "--work": { words: 2, example: "--work 256 MB" },
-};
-
-/**
- * Commander's options take one value each: an option of several words has them joined into one
- * argument before parsing (up to `--`, after which the words are the command's).
- */
-export function joinMultiWordOptions(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === "--") {
-      out.push(...args.slice(i));
-      break;
-    }
-    const spec = MULTI_WORD[arg];
-    if (spec === undefined) {
-      out.push(arg);
-      continue;
-    }
-    const values = args.slice(i + 1, i + 1 + spec.words);
-    if (values.length < spec.words || values.some((v) => v.startsWith("--"))) {
-      throw new UsageError(`${arg} takes ${spec.words === 3 ? "three" : "two"} values`, {
-        suggestion: `for example ${spec.example}`,
-      });
-    }
-    out.push(arg, values.join(WORD));
-    i += spec.words;
-  }
-  return out;
 }
 
 /** A results folder named for when it was made. */

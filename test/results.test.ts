@@ -22,6 +22,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WriteError } from "../src/errors.js";
 import type { DrainResult, SamplerChannelInfo } from "../src/native.js";
 import { writeAllSync, writeJsonAtomic } from "../src/results/atomic.js";
+import { BlockWriter } from "../src/results/ipc-file.js";
 import { recoverSamples } from "../src/results/recover.js";
 import { RUNS_PER_BATCH, type RunRecord, RunsWriter } from "../src/results/runs-writer.js";
 import { type Phase, SamplesWriter } from "../src/results/samples-writer.js";
@@ -756,5 +757,25 @@ print(json.dumps({
       warnings: [["w"]],
       prov: provenance,
     });
+  });
+});
+
+describe("BlockWriter and the apache-arrow it subclasses", () => {
+  it("is pinned to the one version whose protected members it overrides, and those members are there", () => {
+    // ipc-file.ts overrides _write and drives _position, _started, _writeMessage, _writeFooter and
+    // _recordBatchBlocks: members a minor release may rename. package.json pins the exact version.
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    const installed = JSON.parse(
+      readFileSync(new URL("../node_modules/apache-arrow/package.json", import.meta.url), "utf8"),
+    ) as { version: string };
+    expect(pkg.dependencies["apache-arrow"]).toBe(installed.version);
+    const writer = new BlockWriter() as unknown as Record<string, unknown>;
+    for (const member of ["_write", "_writeMessage", "_writeFooter"])
+      expect(typeof writer[member]).toBe("function");
+    expect(Array.isArray(writer._recordBatchBlocks)).toBe(true);
+    expect(typeof writer._position).toBe("number");
+    expect(typeof writer._started).toBe("boolean");
   });
 });

@@ -7,6 +7,7 @@
 #include "child_wrap.h"
 #include "errors.h"
 #include "js_values.h"
+#include "perf_event.h"
 #include "process_tree.h"
 #include "roots.h"
 #include "sampler_wrap.h"
@@ -20,6 +21,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : exit_watcher_(std::make_uniq
                            InstanceMethod<&Addon::Now>("now"),
                            InstanceMethod<&Addon::SourceKindNames>("sourceKinds"),
                            InstanceMethod<&Addon::Containment>("containment"),
+                           InstanceMethod<&Addon::Contracts>("contracts"),
                        });
   exports.Set("Sampler", SamplerWrap::Define(env));
   exports.Set("Child", ChildWrap::Define(env));
@@ -110,6 +112,23 @@ Napi::Value Addon::SourceKindNames(const Napi::CallbackInfo& info) {
     Napi::Array out = Napi::Array::New(env);
     uint32_t n = 0;
     for (const SourceKind& kind : SourceKinds()) out.Set(n++, kind.kind);
+    return out;
+  })
+}
+
+Napi::Value Addon::Contracts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EMP_JS_GUARD(env, {
+    Napi::Object out = Napi::Object::New(env);
+    Napi::Array events = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (const auto& def : PerfEventTable()) events.Set(n++, def.name);
+    out.Set("perfEvents", events);
+    Napi::Array codes = Napi::Array::New(env);
+    n = 0;
+    for (const ErrorCode code : kErrorCodes) codes.Set(n++, ErrorCodeName(code));
+    out.Set("errorCodes", codes);
+    out.Set("drain", DrainLayout(env));
     return out;
   })
 }

@@ -29,6 +29,9 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Probe(const Napi::CallbackInfo& info);
   Napi::Value Now(const Napi::CallbackInfo& info);
   Napi::Value SourceKindNames(const Napi::CallbackInfo& info);
+  // What TypeScript copies of the addon (perf event names, error codes, the drain layout), for the
+  // contract test that keeps the two in step.
+  Napi::Value Contracts(const Napi::CallbackInfo& info);
   Napi::Value Containment(const Napi::CallbackInfo& info);
 
   // Weak: a sampler lives as long as its JS object; the registry only needs to reach it at teardown.

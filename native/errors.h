@@ -21,6 +21,12 @@ enum class ErrorCode {
   kInternal,         // a C++ exception no check anticipated: a fault in emp, reported instead of aborting
 };
 
+// Every code, for the contract test that compares them with TypeScript's (errors.ts).
+inline constexpr ErrorCode kErrorCodes[] = {
+    ErrorCode::kAbsent,          ErrorCode::kPermission, ErrorCode::kUnsupported, ErrorCode::kIo,
+    ErrorCode::kInvalidArgument, ErrorCode::kState,      ErrorCode::kSpawn,       ErrorCode::kInternal,
+};
+
 [[nodiscard]] const char* ErrorCodeName(ErrorCode code) noexcept;
 
 class Error : public std::runtime_error {

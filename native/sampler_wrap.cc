@@ -122,6 +122,15 @@ int32_t SaturateI32(int64_t ns) noexcept {
   return static_cast<int32_t>(ns > kMax ? kMax : (ns < kMin ? kMin : ns));
 }
 
+// The drain buffer's columns, their widths in bytes: TypeScript reads it with the same layout
+// (sampling/sampler.ts), and test/contracts.test.ts compares the two through DrainLayout.
+constexpr size_t kTimeBytes = sizeof(int64_t);
+constexpr size_t kValueBytes = sizeof(uint64_t);
+constexpr size_t kLatenessBytes = sizeof(int32_t);
+constexpr size_t kReadBytes = sizeof(int32_t);
+// The most sources a read mask can name: one bit each, in at most 32 bits.
+constexpr size_t kMaxMaskSources = 32;
+
 size_t ReadMaskBytes(size_t sources) noexcept { return sources <= 8 ? 1 : (sources <= 16 ? 2 : 4); }
 
 // Copies n ticks out of the ring into the columns: the one pass that turns records into series.
@@ -165,10 +174,10 @@ Napi::Value SamplerWrap::Drain(const Napi::CallbackInfo& info) {
     const size_t channels = ring.channels();
     const size_t mask_bytes = ReadMaskBytes(sampler_->sources().size());
 
-    const size_t v_off = 8 * n;
-    const size_t late_off = v_off + 8 * n * channels;
-    const size_t read_off = late_off + 4 * n;
-    const size_t mask_off = read_off + 4 * n;
+    const size_t v_off = kTimeBytes * n;
+    const size_t late_off = v_off + kValueBytes * n * channels;
+    const size_t read_off = late_off + kLatenessBytes * n;
+    const size_t mask_off = read_off + kReadBytes * n;
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, mask_off + mask_bytes * n);
     auto* base = static_cast<uint8_t*>(buffer.Data());
     auto* t = reinterpret_cast<int64_t*>(base);
@@ -183,6 +192,20 @@ Napi::Value SamplerWrap::Drain(const Napi::CallbackInfo& info) {
     ring.Consume(n);
     return buffer;
   })
+}
+
+Napi::Object DrainLayout(Napi::Env env) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("timeBytes", static_cast<double>(kTimeBytes));
+  out.Set("valueBytes", static_cast<double>(kValueBytes));
+  out.Set("latenessBytes", static_cast<double>(kLatenessBytes));
+  out.Set("readBytes", static_cast<double>(kReadBytes));
+  Napi::Array mask = Napi::Array::New(env, kMaxMaskSources + 1);
+  for (uint32_t sources = 0; sources <= kMaxMaskSources; ++sources) {
+    mask.Set(sources, static_cast<double>(ReadMaskBytes(sources)));
+  }
+  out.Set("readMaskBytes", mask);
+  return out;
 }
 
 Napi::Value SamplerWrap::Stats(const Napi::CallbackInfo& info) {

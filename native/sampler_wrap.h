@@ -27,4 +27,8 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
   std::shared_ptr<Sampler> sampler_;
 };
 
+// The drain buffer's layout (column widths, the read mask's width per source count), for the
+// contract test that keeps TypeScript's reading of it in step.
+[[nodiscard]] Napi::Object DrainLayout(Napi::Env env);
+
 }  // namespace emp

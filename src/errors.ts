@@ -1,15 +1,20 @@
 // Typed errors: every failure a user can act on carries a code, the context, and a fix.
 // The native addon raises Errors with the same codes (native/errors.cc); fromNative maps them.
 
+/** The codes the addon raises (native/errors.h; test/contracts.test.ts keeps the two lists equal). */
+export const NATIVE_ERROR_CODES = [
+  "E_ABSENT",
+  "E_PERMISSION",
+  "E_UNSUPPORTED",
+  "E_IO",
+  "E_INVALID_ARGUMENT",
+  "E_STATE",
+  "E_SPAWN",
+  "E_INTERNAL",
+] as const;
+
 export type EmpErrorCode =
-  | "E_ABSENT"
-  | "E_PERMISSION"
-  | "E_UNSUPPORTED"
-  | "E_IO"
-  | "E_INVALID_ARGUMENT"
-  | "E_STATE"
-  | "E_SPAWN"
-  | "E_INTERNAL"
+  | (typeof NATIVE_ERROR_CODES)[number]
   | "E_ADDON"
   | "E_USAGE"
   | "E_OUT_OF_SPAN"

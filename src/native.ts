@@ -260,6 +260,8 @@ export interface NativeAddon {
   /** CLOCK_MONOTONIC in ns: the clock of every sample and child timestamp. */
   now(): bigint;
   sourceKinds(): SourceKind[];
+  /** What TypeScript copies of the addon, for the test that keeps the copies in step. */
+  contracts(): NativeContracts;
   containment(): ContainmentSupport;
 }
 
@@ -273,6 +275,22 @@ function load(): NativeAddon {
       cause: error,
     });
   }
+}
+
+/** The addon's own lists and layouts that TypeScript mirrors (test/contracts.test.ts compares them). */
+export interface NativeContracts {
+  /** perf events by the names the counters take, as native/perf_event.cc knows them. */
+  perfEvents: string[];
+  /** Error codes the addon raises. */
+  errorCodes: string[];
+  /** The drain buffer's column widths in bytes, and the read mask's width for 0..32 sources. */
+  drain: {
+    timeBytes: number;
+    valueBytes: number;
+    latenessBytes: number;
+    readBytes: number;
+    readMaskBytes: number[];
+  };
 }
 
 let loaded: NativeAddon | undefined;

@@ -38,7 +38,7 @@ import {
   vectorFromArray,
 } from "apache-arrow";
 import type { SamplerChannelInfo } from "../native.js";
-import type { TickBatch } from "../sampling/sampler.js";
+import { readMaskBytes, type TickBatch } from "../sampling/sampler.js";
 import { fsyncDir, writeAllSync } from "./atomic.js";
 import { BlockWriter, writeChunks } from "./ipc-file.js";
 import { toWriteError } from "./write-error.js";
@@ -73,10 +73,9 @@ function channelStorage(channel: SamplerChannelInfo): ChannelStorage {
   return channel.wrap > 0 && channel.wrap <= 2 ** 32 ? "uint32" : "uint64";
 }
 
-/** Bytes of the read mask: one bit per source, sources numbered from 0. */
+/** Bytes of the read mask: one bit per source, sources numbered from 0, as the drain has it. */
 function maskBytes(channels: readonly SamplerChannelInfo[]): 1 | 2 | 4 {
-  const sources = channels.reduce((n, c) => Math.max(n, c.sourceIndex + 1), 0);
-  return sources <= 8 ? 1 : sources <= 16 ? 2 : 4;
+  return readMaskBytes(channels.reduce((n, c) => Math.max(n, c.sourceIndex + 1), 0));
 }
 
 const maskTypes = { 1: new Uint8(), 2: new Uint16(), 4: new Uint32() } as const;

@@ -44,16 +44,30 @@ export class TickBatch {
 }
 
 /** Typed-array views (no copy) over the buffer a native drain filled; layout in NativeSampler.drain. */
+/**
+ * The drain buffer's column widths in bytes (native/sampler_wrap.cc lays it out:
+ * t_ns, values column-major, lateness_ns, read_ns, read_mask); test/contracts.test.ts compares them.
+ */
+export const DRAIN_LAYOUT = { timeBytes: 8, valueBytes: 8, latenessBytes: 4, readBytes: 4 } as const;
+
+/** Bytes of the read mask of `sources` sources: one bit each, in 8, 16 or 32 bits. */
+export function readMaskBytes(sources: number): 1 | 2 | 4 {
+  return sources <= 8 ? 1 : sources <= 16 ? 2 : 4;
+}
+
 function columnsOf(buffer: ArrayBuffer, channels: number, maskBytes: 1 | 2 | 4): DrainResult {
-  const ticks = buffer.byteLength / (8 + 8 * channels + 4 + 4 + maskBytes);
-  const lateAt = 8 * ticks * (1 + channels);
-  const readAt = lateAt + 4 * ticks;
-  const maskAt = readAt + 4 * ticks;
+  const L = DRAIN_LAYOUT;
+  const ticks =
+    buffer.byteLength / (L.timeBytes + L.valueBytes * channels + L.latenessBytes + L.readBytes + maskBytes);
+  const valuesAt = L.timeBytes * ticks;
+  const lateAt = valuesAt + L.valueBytes * ticks * channels;
+  const readAt = lateAt + L.latenessBytes * ticks;
+  const maskAt = readAt + L.readBytes * ticks;
   return {
     ticks,
     channels,
     tNs: new BigInt64Array(buffer, 0, ticks),
-    values: new BigUint64Array(buffer, 8 * ticks, ticks * channels),
+    values: new BigUint64Array(buffer, valuesAt, ticks * channels),
     latenessNs: new Int32Array(buffer, lateAt, ticks),
     readNs: new Int32Array(buffer, readAt, ticks),
     readMask:
@@ -77,7 +91,7 @@ export class Sampler {
     this.channels = this.handle.channels();
     this.sampleHz = options.sampleHz;
     const sources = this.handle.stats().readErrors.length; // one entry per source
-    this.maskBytes = sources <= 8 ? 1 : sources <= 16 ? 2 : 4;
+    this.maskBytes = readMaskBytes(sources);
   }
 
   /** Starts the sampling thread; returns the monotonic time (ns) of its first tick. */

@@ -9,6 +9,7 @@ import { closeSync, openSync } from "node:fs";
 import {
   Bool,
   type Data,
+  type DataType,
   Field,
   Float64,
   Int32,
@@ -97,12 +98,9 @@ const NS_PER_S = 1e9;
  */
 export const RUNS_PER_BATCH = 64;
 
-function meta(unit: string): Map<string, string> {
-  return new Map([["unit", unit]]);
-}
-
 export class RunsWriter {
   readonly schema: Schema;
+  private readonly columns: readonly RunsColumn[];
   private readonly writer = new BlockWriter();
   private readonly journal: TailJournal;
   private fd: number | null;
@@ -119,10 +117,11 @@ export class RunsWriter {
   /** Writes `path` whole (atomically) holding `runs`, then keeps it open for appends. */
   constructor(
     readonly path: string,
-    private readonly options: RunsWriterOptions,
+    options: RunsWriterOptions,
     runs: readonly RunRecord[] = [],
   ) {
-    this.schema = runsSchema(options);
+    this.columns = runsColumns(options);
+    this.schema = schemaOf(this.columns, options.provenance);
     // The journal is emptied first: a record of an earlier file must never apply to this one.
     this.journal = new TailJournal(path);
     try {
@@ -207,83 +206,197 @@ export class RunsWriter {
   }
 
   private recordBatch(rows: readonly RunRecord[]): RecordBatch {
-    const columns: Data[] = [utf8Data(rows.map((r) => r.session ?? this.options.session))];
-    if (this.options.configHash) columns.push(utf8Data(rows.map((r) => r.configHash ?? null)));
-    columns.push(
-      utf8Data(rows.map((r) => r.commit ?? null)),
-      utf8Data(rows.map((r) => r.label)),
-      utf8Data(rows.map((r) => r.command ?? null)),
-      int32Data(rows.map((r) => r.index)),
-      int32Data(rows.map((r) => r.run)),
-      boolData(rows.map((r) => r.warmup)),
-      int32Data(rows.map((r) => r.iterations ?? 1)),
-      int64Data(rows.map((r) => r.startNs)),
-      int64Data(rows.map((r) => r.endNs)),
-      float64Data(rows.map((r) => Number(r.endNs - r.startNs) / NS_PER_S)),
-      int32Data(rows.map((r) => r.exitCode)),
-      utf8Data(rows.map((r) => r.signal)),
-    );
-    for (const domain of this.options.domains) {
-      for (const key of ["rawJ", "baselineJ", "netJ"] as const) {
-        // A value that is not a number of joules (unknown: NaN) is stored as null, never as NaN.
-        columns.push(float64Data(rows.map((r) => finiteOrNull(r.energy[domain]?.[key]))));
-      }
-    }
-    for (const metric of this.options.metrics ?? []) {
-      columns.push(float64Data(rows.map((r) => finiteOrNull(r.metrics?.[metric.name]))));
-    }
-    columns.push(utf8ListData(rows.map((r) => r.warnings ?? [])));
     return new RecordBatch(
       this.schema,
       makeData({
         type: new Struct(this.schema.fields),
         length: rows.length,
         nullCount: 0,
-        children: columns,
+        children: this.columns.map((column) => column.value(rows)),
       }),
     );
   }
 }
 
-/** The columns of runs.arrow for these domains and metrics; the provenance goes into its metadata. */
-export function runsSchema(options: RunsWriterOptions): Schema {
-  const fields: Field[] = [new Field("session", new Utf8(), false)];
-  if (options.configHash) fields.push(new Field("config_hash", new Utf8(), true));
-  fields.push(
-    new Field("commit", new Utf8(), true),
-    new Field("label", new Utf8(), false),
-    new Field("command", new Utf8(), true),
-    new Field("index", new Int32(), false),
-    new Field("run", new Int32(), false),
-    new Field("warmup", new Bool(), false),
-    new Field("iterations", new Int32(), false),
-    new Field("start_ns", new Int64(), false, meta("ns")),
-    new Field("end_ns", new Int64(), false, meta("ns")),
-    new Field("duration_s", new Float64(), false, meta("s")),
-    new Field("exit_code", new Int32(), true),
-    new Field("signal", new Utf8(), true),
+/**
+ * One column of runs.arrow: its field, and its values for a batch of runs. The schema and every
+ * record batch are made from one list of these, so a column's field and its values cannot drift
+ * apart.
+ */
+interface RunsColumn<T extends DataType = DataType> {
+  name: string;
+  type: T;
+  nullable: boolean;
+  /** The field's `unit` metadata, first among its keys. */
+  unit?: string;
+  metadata?: Readonly<Record<string, string>>;
+  value: (rows: readonly RunRecord[]) => Data<T>;
+}
+
+/** Checks that a column's values are of its type: in the list of columns any Data would pass. */
+function column<T extends DataType>(c: RunsColumn<T>): RunsColumn {
+  return c;
+}
+
+/** runs.arrow's columns, in order: the run, per domain its raw, baseline and net energy, the metrics, the warnings. */
+function runsColumns(options: RunsWriterOptions): RunsColumn[] {
+  const columns: RunsColumn[] = [
+    column({
+      name: "session",
+      type: new Utf8(),
+      nullable: false,
+      value: (rows) => utf8Data(rows.map((r) => r.session ?? options.session)),
+    }),
+  ];
+  if (options.configHash) {
+    columns.push(
+      column({
+        name: "config_hash",
+        type: new Utf8(),
+        nullable: true,
+        value: (rows) => utf8Data(rows.map((r) => r.configHash ?? null)),
+      }),
+    );
+  }
+  columns.push(
+    column({
+      name: "commit",
+      type: new Utf8(),
+      nullable: true,
+      value: (rows) => utf8Data(rows.map((r) => r.commit ?? null)),
+    }),
+    column({
+      name: "label",
+      type: new Utf8(),
+      nullable: false,
+      value: (rows) => utf8Data(rows.map((r) => r.label)),
+    }),
+    column({
+      name: "command",
+      type: new Utf8(),
+      nullable: true,
+      value: (rows) => utf8Data(rows.map((r) => r.command ?? null)),
+    }),
+    column({
+      name: "index",
+      type: new Int32(),
+      nullable: false,
+      value: (rows) => int32Data(rows.map((r) => r.index)),
+    }),
+    column({
+      name: "run",
+      type: new Int32(),
+      nullable: false,
+      value: (rows) => int32Data(rows.map((r) => r.run)),
+    }),
+    column({
+      name: "warmup",
+      type: new Bool(),
+      nullable: false,
+      value: (rows) => boolData(rows.map((r) => r.warmup)),
+    }),
+    column({
+      name: "iterations",
+      type: new Int32(),
+      nullable: false,
+      value: (rows) => int32Data(rows.map((r) => r.iterations ?? 1)),
+    }),
+    column({
+      name: "start_ns",
+      type: new Int64(),
+      nullable: false,
+      unit: "ns",
+      value: (rows) => int64Data(rows.map((r) => r.startNs)),
+    }),
+    column({
+      name: "end_ns",
+      type: new Int64(),
+      nullable: false,
+      unit: "ns",
+      value: (rows) => int64Data(rows.map((r) => r.endNs)),
+    }),
+    column({
+      name: "duration_s",
+      type: new Float64(),
+      nullable: false,
+      unit: "s",
+      value: (rows) => float64Data(rows.map((r) => Number(r.endNs - r.startNs) / NS_PER_S)),
+    }),
+    column({
+      name: "exit_code",
+      type: new Int32(),
+      nullable: true,
+      value: (rows) => int32Data(rows.map((r) => r.exitCode)),
+    }),
+    column({
+      name: "signal",
+      type: new Utf8(),
+      nullable: true,
+      value: (rows) => utf8Data(rows.map((r) => r.signal)),
+    }),
   );
   for (const domain of options.domains) {
-    for (const kind of ["raw", "baseline", "net"]) {
-      fields.push(
-        new Field(`${domain}_${kind}_j`, new Float64(), true, new Map([...meta("J"), ["domain", domain]])),
+    for (const [kind, key] of [
+      ["raw", "rawJ"],
+      ["baseline", "baselineJ"],
+      ["net", "netJ"],
+    ] as const) {
+      columns.push(
+        column({
+          name: `${domain}_${kind}_j`,
+          type: new Float64(),
+          nullable: true,
+          unit: "J",
+          metadata: { domain },
+          // A value that is not a number of joules (unknown: NaN) is stored as null, never as NaN.
+          value: (rows) => float64Data(rows.map((r) => finiteOrNull(r.energy[domain]?.[key]))),
+        }),
       );
     }
   }
   for (const metric of options.metrics ?? []) {
-    fields.push(new Field(metric.name, new Float64(), true, meta(metric.unit)));
+    columns.push(
+      column({
+        name: metric.name,
+        type: new Float64(),
+        nullable: true,
+        unit: metric.unit,
+        value: (rows) => float64Data(rows.map((r) => finiteOrNull(r.metrics?.[metric.name]))),
+      }),
+    );
   }
-  fields.push(new Field("warnings", UTF8_LIST, false));
+  columns.push(
+    column({
+      name: "warnings",
+      type: UTF8_LIST,
+      nullable: false,
+      value: (rows) => utf8ListData(rows.map((r) => r.warnings ?? [])),
+    }),
+  );
   const names = new Set<string>();
-  for (const field of fields) {
-    if (names.has(field.name)) throw new Error(`runs.arrow would have two columns named ${field.name}`);
-    names.add(field.name);
+  for (const { name } of columns) {
+    if (names.has(name)) throw new Error(`runs.arrow would have two columns named ${name}`);
+    names.add(name);
   }
+  return columns;
+}
+
+/** The columns of runs.arrow for these domains and metrics; the provenance goes into its metadata. */
+export function runsSchema(options: RunsWriterOptions): Schema {
+  return schemaOf(runsColumns(options), options.provenance);
+}
+
+function schemaOf(columns: readonly RunsColumn[], provenance: unknown): Schema {
+  const fields = columns.map((c) => {
+    const entries = Object.entries(c.metadata ?? {});
+    if (c.unit !== undefined) entries.unshift(["unit", c.unit]);
+    return new Field(c.name, c.type, c.nullable, entries.length > 0 ? new Map(entries) : undefined);
+  });
   return new Schema(
     fields,
     new Map([
       ["emp.table", "runs"],
-      ["emp.provenance", JSON.stringify(options.provenance ?? null)],
+      ["emp.provenance", JSON.stringify(provenance ?? null)],
     ]),
   );
 }

@@ -159,195 +159,67 @@ export interface LedgerOptions {
   now?: () => Date;
 }
 
-// Rows as SQLite returns them. Statements that read ns columns use safeIntegers, so every
-// integer of their rows is a bigint.
-interface SessionRecord {
-  id: string;
-  config_hash: string;
-  config: string;
-  origins: string;
-  emp_version: string;
-  host: string;
-  pid: number;
-  boot_id: string | null;
-  process_start: number | null;
-  run_group: number | null;
-  run_cgroup: string | null;
-  state: SessionState;
-  started_at: string;
-  ended_at: string | null;
-  error: string | null;
-  measured_runs: number;
-  warmup_runs: number;
-}
+// The statements name their columns as the records' fields (`commit_sha AS "commit"`), so a row
+// comes out in its record's shape. These are the rows where SQLite cannot give a field's type:
+// JSON still text, booleans 0 and 1.
+type SessionRecord = Omit<SessionRow, "config" | "origins"> & { config: string; origins: string };
 
-interface StageExecutionRecord {
-  id: number;
-  session_id: string;
-  stage: string;
-  stage_group: StageGroup;
-  commit_sha: string | null;
-  run_id: number | null;
-  status: StageStatus;
-  started_at: string;
-  ended_at: string | null;
-  error: string | null;
-  retries: number;
-  log_path: string | null;
-}
-
-interface PreparedRecord {
-  commit_sha: string;
-  prepare_hash: string;
-  worktree: string;
-  state: PreparedState;
-  log_path: string | null;
-  error: string | null;
-  attempts: number;
-  last_attempt_at: string;
-}
-
-interface RunRecord {
-  id: bigint;
-  session_id: string;
-  commit_sha: string;
-  config_hash: string;
-  repetition: bigint;
-  ordinal: bigint;
+/** Read with safeIntegers (for the ns): every INTEGER column a bigint, so the numbers are read as REAL. */
+type RunRecord = Omit<LedgerRunRow, "warmup" | "timedOut" | "energy" | "metrics" | "warnings"> & {
   warmup: bigint;
-  start_ns: bigint;
-  end_ns: bigint;
-  exit_code: bigint | null;
-  signal: string | null;
-  timed_out: bigint;
+  timedOut: bigint;
   energy: string;
   metrics: string;
   warnings: string;
-  iterations: bigint;
-}
+};
 
-interface CalibrationRecord {
-  commit_sha: string;
-  config_hash: string;
-  iterations: number;
-  passes: number;
-  duration_s: number;
-  session_id: string;
-  calibrated_at: string;
-}
-
-interface SessionTallyRecord {
-  session_id: string;
-  prepare_s: number | null;
-  warmup_ns: bigint | null;
-  run_ns: bigint | null;
-  failed_runs: bigint | null;
-  failed_warmups: bigint | null;
-  failed_builds: bigint | null;
-  failed_stages: bigint | null;
-}
-
-interface FailedRunRecord {
-  session_id: string;
-  commit_sha: string;
-  warmup: number;
-  repetition: number;
-  exit_code: number | null;
-  signal: string | null;
-  timed_out: number;
-}
-
-interface RunTallyRecord {
-  commit_sha: string;
-  config_hash: string;
-  measured_runs: number;
-  warmup_runs: number;
-  failed_runs: number;
-}
+type FailedRunRecord = Omit<FailedRun, "warmup" | "timedOut"> & { warmup: number; timedOut: number };
 
 /** A run whose command failed: it timed out, a signal ended it (no exit code) or it exited non-zero. */
 const FAILED_RUN = "(timed_out = 1 OR exit_code IS NULL OR exit_code != 0)";
 
 const SESSION_SELECT = `
-  SELECT s.*,
-         (SELECT count(*) FROM runs r WHERE r.session_id = s.id AND r.warmup = 0) AS measured_runs,
-         (SELECT count(*) FROM runs r WHERE r.session_id = s.id AND r.warmup = 1) AS warmup_runs
+  SELECT s.id, s.config_hash AS configHash, s.config, s.origins, s.emp_version AS empVersion, s.host, s.pid,
+         s.boot_id AS bootId, s.process_start AS processStart, s.run_group AS runGroup,
+         s.run_cgroup AS runCgroup, s.state, s.started_at AS startedAt, s.ended_at AS endedAt, s.error,
+         (SELECT count(*) FROM runs r WHERE r.session_id = s.id AND r.warmup = 0) AS measuredRuns,
+         (SELECT count(*) FROM runs r WHERE r.session_id = s.id AND r.warmup = 1) AS warmupRuns
   FROM sessions s`;
+
+const STAGE_SELECT = `
+  SELECT id, session_id AS sessionId, stage, stage_group AS "group", commit_sha AS "commit", run_id AS runId,
+         status, started_at AS startedAt, ended_at AS endedAt, error, retries, log_path AS logPath
+  FROM stage_executions`;
+
+const PREPARED_SELECT = `
+  SELECT commit_sha AS "commit", prepare_hash AS prepareHash, worktree, state, log_path AS logPath, error,
+         attempts, last_attempt_at AS lastAttemptAt
+  FROM prepared`;
+
+// CAST AS REAL: a number under safeIntegers, exact below 2^53 as Number() of the bigint was.
+const RUN_SELECT = `
+  SELECT CAST(id AS REAL) AS id, session_id AS sessionId, commit_sha AS "commit", config_hash AS configHash,
+         CAST(repetition AS REAL) AS repetition, CAST(ordinal AS REAL) AS ordinal, warmup,
+         start_ns AS startNs, end_ns AS endNs, CAST(exit_code AS REAL) AS exitCode, signal,
+         timed_out AS timedOut, energy, metrics, warnings, CAST(iterations AS REAL) AS iterations
+  FROM runs`;
 
 function sqliteCode(error: unknown): string | undefined {
   return error instanceof Database.SqliteError ? error.code : undefined;
 }
 
 function sessionFromRecord(r: SessionRecord): SessionRow {
-  return {
-    id: r.id,
-    configHash: r.config_hash,
-    config: JSON.parse(r.config) as unknown,
-    origins: JSON.parse(r.origins) as unknown,
-    empVersion: r.emp_version,
-    host: r.host,
-    pid: r.pid,
-    bootId: r.boot_id,
-    processStart: r.process_start,
-    runGroup: r.run_group,
-    runCgroup: r.run_cgroup,
-    state: r.state,
-    startedAt: r.started_at,
-    endedAt: r.ended_at,
-    error: r.error,
-    measuredRuns: r.measured_runs,
-    warmupRuns: r.warmup_runs,
-  };
-}
-
-function stageExecutionFromRecord(r: StageExecutionRecord): StageExecutionRow {
-  return {
-    id: r.id,
-    sessionId: r.session_id,
-    stage: r.stage,
-    group: r.stage_group,
-    commit: r.commit_sha,
-    runId: r.run_id,
-    status: r.status,
-    startedAt: r.started_at,
-    endedAt: r.ended_at,
-    error: r.error,
-    retries: r.retries,
-    logPath: r.log_path,
-  };
-}
-
-function preparedFromRecord(r: PreparedRecord): PreparedRow {
-  return {
-    commit: r.commit_sha,
-    prepareHash: r.prepare_hash,
-    worktree: r.worktree,
-    state: r.state,
-    logPath: r.log_path,
-    error: r.error,
-    attempts: r.attempts,
-    lastAttemptAt: r.last_attempt_at,
-  };
+  return { ...r, config: JSON.parse(r.config) as unknown, origins: JSON.parse(r.origins) as unknown };
 }
 
 function runFromRecord(r: RunRecord): LedgerRunRow {
   return {
-    id: Number(r.id),
-    sessionId: r.session_id,
-    commit: r.commit_sha,
-    configHash: r.config_hash,
-    repetition: Number(r.repetition),
-    ordinal: Number(r.ordinal),
+    ...r,
     warmup: r.warmup === 1n,
-    startNs: r.start_ns,
-    endNs: r.end_ns,
-    exitCode: r.exit_code === null ? null : Number(r.exit_code),
-    signal: r.signal,
-    timedOut: r.timed_out === 1n,
+    timedOut: r.timedOut === 1n,
     energy: JSON.parse(r.energy) as LedgerRun["energy"],
     metrics: JSON.parse(r.metrics) as LedgerRun["metrics"],
     warnings: JSON.parse(r.warnings) as string[],
-    iterations: Number(r.iterations),
   };
 }
 
@@ -404,18 +276,18 @@ function prepareStatements(db: Database.Database) {
     ),
     stages: db.prepare<
       { sessionId: string | null; commit: string | null; status: StageStatus | null },
-      StageExecutionRecord
+      StageExecutionRow
     >(
-      `SELECT * FROM stage_executions
+      `${STAGE_SELECT}
        WHERE (@sessionId IS NULL OR session_id = @sessionId) AND (@commit IS NULL OR commit_sha = @commit)
          AND (@status IS NULL OR status = @status)
        ORDER BY id`,
     ),
-    prepared: db.prepare<[string, string], PreparedRecord>(
-      "SELECT * FROM prepared WHERE commit_sha = ? AND prepare_hash = ?",
+    prepared: db.prepare<[string, string], PreparedRow>(
+      `${PREPARED_SELECT} WHERE commit_sha = ? AND prepare_hash = ?`,
     ),
-    preparedRows: db.prepare<{ commit: string | null }, PreparedRecord>(
-      `SELECT * FROM prepared WHERE (@commit IS NULL OR commit_sha = @commit)
+    preparedRows: db.prepare<{ commit: string | null }, PreparedRow>(
+      `${PREPARED_SELECT} WHERE (@commit IS NULL OR commit_sha = @commit)
        ORDER BY last_attempt_at, commit_sha, prepare_hash`,
     ),
     upsertPrepared: db.prepare(
@@ -431,8 +303,10 @@ function prepareStatements(db: Database.Database) {
        VALUES (@sessionId, @commit, @configHash, @repetition, @ordinal, @warmup, @startNs, @endNs,
                @exitCode, @signal, @timedOut, @energy, @metrics, @warnings, @iterations)`,
     ),
-    calibration: db.prepare<[string, string], CalibrationRecord>(
-      "SELECT * FROM calibrations WHERE commit_sha = ? AND config_hash = ?",
+    calibration: db.prepare<[string, string], CalibrationRow>(
+      `SELECT commit_sha AS "commit", config_hash AS configHash, iterations, passes, duration_s AS durationS,
+              session_id AS sessionId, calibrated_at AS calibratedAt
+       FROM calibrations WHERE commit_sha = ? AND config_hash = ?`,
     ),
     insertCalibration: db.prepare(
       `INSERT INTO calibrations (commit_sha, config_hash, iterations, passes, duration_s, session_id, calibrated_at)
@@ -445,15 +319,17 @@ function prepareStatements(db: Database.Database) {
       .pluck(),
     runs: db
       .prepare<{ configHash: string | null }, RunRecord>(
-        "SELECT * FROM runs WHERE (@configHash IS NULL OR config_hash = @configHash) ORDER BY id",
+        `${RUN_SELECT} WHERE (@configHash IS NULL OR config_hash = @configHash) ORDER BY id`,
       )
       .safeIntegers(),
-    // julianday: the stored ISO times as days, to the ms and better. Runs are timed by their ns.
-    sessionTallies: db
-      .prepare<[], SessionTallyRecord>(
-        `SELECT s.id AS session_id, st.prepare_s, r.warmup_ns, r.run_ns, r.failed_runs, r.failed_warmups,
-                st.failed_builds, st.failed_stages
-         FROM sessions s
+    // julianday: the stored ISO times as days, to the ms and better. Runs are timed by their ns,
+    // summed exactly as INTEGERs and then made seconds: one rounding, as Number() of the sum was.
+    sessionTallies: db.prepare<[], SessionTally>(
+      `SELECT s.id AS sessionId, coalesce(st.prepare_s, 0) AS prepareS,
+              coalesce(r.warmup_ns, 0) / 1e9 AS warmupS, coalesce(r.run_ns, 0) / 1e9 AS runS,
+              coalesce(r.failed_runs, 0) AS failedRuns, coalesce(r.failed_warmups, 0) AS failedWarmups,
+              coalesce(st.failed_builds, 0) AS failedBuilds, coalesce(st.failed_stages, 0) AS failedStages
+       FROM sessions s
          LEFT JOIN (SELECT session_id,
                            sum(CASE WHEN stage_group = 'prepare' AND ended_at IS NOT NULL
                                     THEN (julianday(ended_at) - julianday(started_at)) * 86400 END) AS prepare_s,
@@ -466,17 +342,17 @@ function prepareStatements(db: Database.Database) {
                            sum(warmup = 0 AND ${FAILED_RUN}) AS failed_runs,
                            sum(warmup = 1 AND ${FAILED_RUN}) AS failed_warmups
                     FROM runs GROUP BY session_id) r ON r.session_id = s.id`,
-      )
-      .safeIntegers(),
+    ),
     failedRuns: db.prepare<[], FailedRunRecord>(
-      `SELECT session_id, commit_sha, warmup, repetition, exit_code, signal, timed_out
+      `SELECT session_id AS sessionId, commit_sha AS "commit", warmup, repetition, exit_code AS exitCode, signal,
+              timed_out AS timedOut
        FROM runs WHERE ${FAILED_RUN} ORDER BY id`,
     ),
-    runTallies: db.prepare<[], RunTallyRecord>(
-      `SELECT commit_sha, config_hash,
-              sum(warmup = 0) AS measured_runs,
-              sum(warmup = 1) AS warmup_runs,
-              sum(warmup = 0 AND ${FAILED_RUN}) AS failed_runs
+    runTallies: db.prepare<[], RunTally>(
+      `SELECT commit_sha AS "commit", config_hash AS configHash,
+              sum(warmup = 0) AS measuredRuns,
+              sum(warmup = 1) AS warmupRuns,
+              sum(warmup = 0 AND ${FAILED_RUN}) AS failedRuns
        FROM runs GROUP BY commit_sha, config_hash ORDER BY commit_sha, min(id)`,
     ),
   };
@@ -727,23 +603,20 @@ export class Ledger {
   stageExecutions(
     filter: { sessionId?: string; commit?: string; status?: StageStatus } = {},
   ): StageExecutionRow[] {
-    return this.statements.stages
-      .all({
-        sessionId: filter.sessionId ?? null,
-        commit: filter.commit ?? null,
-        status: filter.status ?? null,
-      })
-      .map(stageExecutionFromRecord);
+    return this.statements.stages.all({
+      sessionId: filter.sessionId ?? null,
+      commit: filter.commit ?? null,
+      status: filter.status ?? null,
+    });
   }
 
   prepared(commit: string, prepareHash: string): PreparedRow | undefined {
-    const row = this.statements.prepared.get(commit, prepareHash);
-    return row === undefined ? undefined : preparedFromRecord(row);
+    return this.statements.prepared.get(commit, prepareHash);
   }
 
   /** Every prepared worktree (of one commit when given), oldest attempt first. */
   preparedRows(filter: { commit?: string } = {}): PreparedRow[] {
-    return this.statements.preparedRows.all({ commit: filter.commit ?? null }).map(preparedFromRecord);
+    return this.statements.preparedRows.all({ commit: filter.commit ?? null });
   }
 
   /** Records the outcome of preparing a commit: a new row, or the next attempt of an existing one
@@ -796,17 +669,7 @@ export class Ledger {
 
   /** The iteration count calibrated for a commit's runs under a config hash, if any session found one. */
   calibration(commit: string, configHash: string): CalibrationRow | undefined {
-    const r = this.statements.calibration.get(commit, configHash);
-    if (r === undefined) return undefined;
-    return {
-      commit: r.commit_sha,
-      configHash: r.config_hash,
-      iterations: r.iterations,
-      passes: r.passes,
-      durationS: r.duration_s,
-      sessionId: r.session_id,
-      calibratedAt: r.calibrated_at,
-    };
+    return this.statements.calibration.get(commit, configHash);
   }
 
   /** Keeps the count a session calibrated for a commit's runs; a commit has one per config hash. */
@@ -842,42 +705,19 @@ export class Ledger {
 
   /** Runs counted per commit and config hash, without reading their JSON. */
   runTallies(): RunTally[] {
-    return this.statements.runTallies.all().map((r) => ({
-      commit: r.commit_sha,
-      configHash: r.config_hash,
-      measuredRuns: r.measured_runs,
-      warmupRuns: r.warmup_runs,
-      failedRuns: r.failed_runs,
-    }));
+    return this.statements.runTallies.all();
   }
 
   /** Per session (any order): time spent per kind of work, and what failed. */
   sessionTallies(): SessionTally[] {
-    const n = (v: bigint | null) => Number(v ?? 0n);
-    return this.statements.sessionTallies.all().map((r) => ({
-      sessionId: r.session_id,
-      // safeIntegers: a sum of REALs still comes back as a number, of INTEGERs as a bigint.
-      prepareS: Number(r.prepare_s ?? 0),
-      warmupS: n(r.warmup_ns) / 1e9,
-      runS: n(r.run_ns) / 1e9,
-      failedRuns: n(r.failed_runs),
-      failedWarmups: n(r.failed_warmups),
-      failedBuilds: n(r.failed_builds),
-      failedStages: n(r.failed_stages),
-    }));
+    return this.statements.sessionTallies.all();
   }
 
   /** Every run whose command failed, measured or warmup, in the order they ran. */
   failedRuns(): FailedRun[] {
-    return this.statements.failedRuns.all().map((r) => ({
-      sessionId: r.session_id,
-      commit: r.commit_sha,
-      warmup: r.warmup === 1,
-      repetition: r.repetition,
-      exitCode: r.exit_code,
-      signal: r.signal,
-      timedOut: r.timed_out === 1,
-    }));
+    return this.statements.failedRuns
+      .all()
+      .map((r) => ({ ...r, warmup: r.warmup === 1, timedOut: r.timedOut === 1 }));
   }
 
   private nowIso(): string {

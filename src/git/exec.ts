@@ -1,6 +1,7 @@
 // Runs git as a child process (execFile, never a shell, so refs and paths are never interpreted) and
-// turns its failures into GitError carrying the command line and git's own message.
-import { execFile } from "node:child_process";
+// turns its failures into GitError carrying the command line and git's own message. Every git that
+// emp runs goes through here, so every one gets the same environment (gitEnvironment).
+import { execFile, execFileSync } from "node:child_process";
 import { GitError } from "../errors.js";
 
 export interface GitOptions {
@@ -66,6 +67,43 @@ function clip(text: string): string {
   return trimmed.length <= MAX_MESSAGE_CHARS ? trimmed : `...${trimmed.slice(-MAX_MESSAGE_CHARS)}`;
 }
 
+/** An exit code in `okExitCodes` as a result, any other failure as the GitError that says why. */
+function outcome(
+  error: Error,
+  stdout: string,
+  stderr: string,
+  command: string,
+  options: GitOptions,
+): GitResult | GitError {
+  const code = (error as NodeJS.ErrnoException & { code?: unknown }).code;
+  if (code === "ENOENT" && (error as NodeJS.ErrnoException).syscall?.startsWith("spawn")) {
+    return new GitError(
+      "git is not installed or not on PATH",
+      command,
+      {},
+      {
+        suggestion: "install git (for example `apt install git`) and check that `git --version` runs",
+        cause: error,
+      },
+    );
+  }
+  // execFile reports the exit status as `code`, execFileSync as `status`.
+  const status = typeof code === "number" ? code : ((error as { status?: number | null }).status ?? null);
+  if (status !== null && options.okExitCodes?.includes(status)) return { stdout, stderr, exitCode: status };
+  const signal = (error as { signal?: NodeJS.Signals | null }).signal;
+  const why =
+    code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER" || code === "ENOBUFS"
+      ? `its output passed ${MAX_OUTPUT_BYTES} bytes`
+      : signal
+        ? `killed by ${signal}${options.timeoutS === undefined ? "" : ` (limit ${options.timeoutS} s)`}`
+        : clip(stderr) || error.message;
+  return new GitError(`${command} failed: ${why}`, command, { stderr, status }, { cause: error });
+}
+
+function timeoutMs(options: GitOptions): number {
+  return options.timeoutS === undefined ? 0 : Math.ceil(options.timeoutS * 1000);
+}
+
 /** Runs `git ...args`; resolves with its output when the exit code is 0 or one of `okExitCodes`. */
 export function runGit(args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
   const command = renderCommand(args);
@@ -79,41 +117,16 @@ export function runGit(args: readonly string[], options: GitOptions = {}): Promi
         encoding: "utf8",
         maxBuffer: MAX_OUTPUT_BYTES,
         signal: options.signal,
-        timeout: options.timeoutS === undefined ? 0 : Math.ceil(options.timeoutS * 1000),
+        timeout: timeoutMs(options),
       },
       (error, stdout, stderr) => {
         if (!error) {
           resolve({ stdout, stderr, exitCode: 0 });
           return;
         }
-        const code = (error as NodeJS.ErrnoException & { code?: unknown }).code;
-        if (code === "ENOENT" && (error as NodeJS.ErrnoException).syscall?.startsWith("spawn")) {
-          reject(
-            new GitError(
-              "git is not installed or not on PATH",
-              command,
-              {},
-              {
-                suggestion: "install git (for example `apt install git`) and check that `git --version` runs",
-                cause: error,
-              },
-            ),
-          );
-          return;
-        }
-        if (typeof code === "number" && options.okExitCodes?.includes(code)) {
-          resolve({ stdout, stderr, exitCode: code });
-          return;
-        }
-        const status = typeof code === "number" ? code : null;
-        const signal = (error as { signal?: NodeJS.Signals | null }).signal;
-        const why =
-          code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER"
-            ? `its output passed ${MAX_OUTPUT_BYTES} bytes`
-            : signal
-              ? `killed by ${signal}${options.timeoutS === undefined ? "" : ` (limit ${options.timeoutS} s)`}`
-              : clip(stderr) || error.message;
-        reject(new GitError(`${command} failed: ${why}`, command, { stderr, status }, { cause: error }));
+        const result = outcome(error, stdout, stderr, command, options);
+        if (result instanceof GitError) reject(result);
+        else resolve(result);
       },
     );
     // Always close stdin: a git that reads it (--stdin, cat-file --batch) must see the end.
@@ -124,9 +137,40 @@ export function runGit(args: readonly string[], options: GitOptions = {}): Promi
   });
 }
 
+/**
+ * runGit for the few callers that cannot wait (provenance gathered while a recorder starts, the
+ * report's history order): the same environment and errors, blocking until git exits.
+ */
+export function runGitSync(args: readonly string[], options: Omit<GitOptions, "signal"> = {}): GitResult {
+  const command = renderCommand(args);
+  try {
+    const stdout = execFileSync("git", args, {
+      cwd: options.cwd,
+      env: gitEnvironment(),
+      encoding: "utf8",
+      maxBuffer: MAX_OUTPUT_BYTES,
+      timeout: timeoutMs(options),
+      input: options.input ?? "",
+      // Piped, not inherited: git's message belongs in the GitError, not on emp's terminal.
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    return { stdout, stderr: "", exitCode: 0 };
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string | null; stderr?: string | null };
+    const result = outcome(error as Error, stdout ?? "", stderr ?? "", command, options);
+    if (result instanceof GitError) throw result;
+    return result;
+  }
+}
+
 /** Runs `git ...args` and returns its standard output. */
 export async function git(args: readonly string[], options: GitOptions = {}): Promise<string> {
   return (await runGit(args, options)).stdout;
+}
+
+/** Runs `git ...args` synchronously and returns its standard output. */
+export function gitSync(args: readonly string[], options: Omit<GitOptions, "signal"> = {}): string {
+  return runGitSync(args, options).stdout;
 }
 
 /** The oldest git that has every command used here: `worktree move` (2.17), protocol v2 fetch by id (2.18). */

@@ -1,8 +1,8 @@
 // Where a measurement came from: emp's version, the host, its CPU and kernel, the sensors used and
 // the git commit of the working directory. Kept in manifest.json and in the Arrow schema metadata.
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { gitSync } from "../git/exec.js";
 import { gatherHostFacts } from "../host/facts.js";
 import { addon, type ContainmentSupport, type SensorReport } from "../native.js";
 import type { EnergyBackend } from "./backend.js";
@@ -18,11 +18,9 @@ function empVersion(): string {
 
 /** The commit checked out in `cwd`, with "-dirty" when the tree has changes; null outside git. */
 export function gitCommit(cwd = process.cwd()): string | null {
-  // No optional locks: `git status` would otherwise refresh (rewrite) the user's index.
-  const env = { ...process.env, GIT_OPTIONAL_LOCKS: "0" };
   try {
-    const run = (args: string[]) =>
-      execFileSync("git", args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    // Through git/exec: a GIT_DIR left by a hook would otherwise name that hook's repository.
+    const run = (args: string[]) => gitSync(args, { cwd }).trim();
     const commit = run(["rev-parse", "HEAD"]);
     return run(["status", "--porcelain"]) === "" ? commit : `${commit}-dirty`;
   } catch {

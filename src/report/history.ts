@@ -1,6 +1,6 @@
 // Commits in the order of their history (oldest first), not the order they were measured in: a
 // study interleaves or shuffles commits, and comparisons are between neighbours in history.
-import { execFileSync } from "node:child_process";
+import { gitSync } from "../git/exec.js";
 
 export interface CommitOrder {
   /** The commits given, oldest first. */
@@ -50,9 +50,5 @@ export function orderCommits(commits: readonly string[], gitDir: string | null):
 }
 
 function git(gitDir: string, args: string[]): string {
-  return execFileSync("git", ["--git-dir", gitDir, ...args], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  return gitSync(["--git-dir", gitDir, ...args]);
 }

@@ -26,6 +26,7 @@ export { expandCommands, type ParameterList, type ParameterScan } from "./compar
 export type { CommandComparison, CommandSummary, CompareSummary } from "./compare/summary.js";
 export { loadStudy } from "./config/load.js";
 export { type ResolvedStudy, resolveStudy, type StudyFlags } from "./config/resolve.js";
+export type { StageGroup } from "./config/study.js";
 export { STUDY_DEFAULTS, type StudyConfig } from "./config/study.js";
 export {
   type Baseline,
@@ -63,6 +64,7 @@ export {
   type SeriesMethod,
 } from "./energy/series.js";
 export * from "./errors.js";
+export type { CommitInfo, CommitSelection } from "./git/commit.js";
 export { gatherHostFacts, type HostFacts, type Virtualisation } from "./host/facts.js";
 export { Ledger, type LedgerRun, type LedgerRunRow } from "./ledger/ledger.js";
 export { FUNCTION_DEFAULTS, type MeasureFunctionOptions, measureFunction } from "./measure/function.js";
@@ -100,7 +102,6 @@ export type {
 } from "./pipeline/stage.js";
 export { StageFailure } from "./pipeline/stage.js";
 export type { CommitSummary, StudySummary } from "./pipeline/summary.js";
-export type { CommitInfo, CommitSelection, StageGroup } from "./pipeline/types.js";
 export { type BuiltPlot, buildPlot, type PlotKind, type PlotOptions } from "./plot/build.js";
 export { type PowerTrace, readPowerTrace } from "./plot/power.js";
 export { type PlotFormat, renderHtml, renderPng, renderSvg } from "./plot/render.js";

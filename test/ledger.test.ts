@@ -9,9 +9,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EmpError, UsageError } from "../src/errors.js";
+import type { CommitInfo } from "../src/git/commit.js";
 import { BUSY_TIMEOUT_MS, LEDGER_FILE, Ledger, type LedgerRun } from "../src/ledger/ledger.js";
 import { LEDGER_APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "../src/ledger/schema.js";
-import type { CommitInfo } from "../src/pipeline/types.js";
 import { LOCK_FILE } from "../src/results/lock.js";
 import { processStartTicks } from "../src/util/process.js";
 

@@ -1,8 +1,8 @@
 // The order of runs across commits: interleaved cycles, seeded shuffles, grouped visits, batches,
 // warmups per visit, and a resumed study doing only what is left.
 import { describe, expect, it } from "vitest";
+import type { CommitInfo } from "../src/git/commit.js";
 import { planRuns, slotLogName, slotName } from "../src/pipeline/plan.js";
-import type { CommitInfo } from "../src/pipeline/types.js";
 
 function commit(sha: string): CommitInfo {
   return { sha, short: sha, subject: sha, author: "a", date: "2026-01-01T00:00:00Z" };

@@ -2,9 +2,9 @@
 // (min_run_ms), and the warning that emp report's comparisons of neighbouring commits cannot reach
 // alpha with the runs there are, naming the repeat count that would.
 import { describe, expect, it } from "vitest";
+import type { CommitInfo } from "../src/git/commit.js";
 import type { LedgerRunRow } from "../src/ledger/ledger.js";
 import { comparisonsWarning, summarizeCommits } from "../src/pipeline/summary.js";
-import type { CommitInfo } from "../src/pipeline/types.js";
 
 function commit(n: number): CommitInfo {
   const sha = String(n).repeat(40);

@@ -2,11 +2,24 @@
 // Every rule reads "must be ...", so the message that names a key also says how to fix it.
 import { z } from "zod";
 import { UsageError } from "../errors.js";
+import type { CommitSelection } from "../git/commit.js";
 import { ENERGY_PREFERENCE } from "../measure/select-sources.js";
 import { type MetricSpec, parseMetric, parseWork, type WorkSpec } from "../measure/work.js";
 import { PERF_EVENTS } from "../native.js";
-import { type CommitSelection, type CustomStageSpec, STAGE_GROUPS } from "../pipeline/types.js";
 import { DURATION_FORMS, parseDurationS } from "./duration.js";
+
+/** How often a stage runs: once per session, per unique commit, per run, or once at the end. */
+export type StageGroup = "pre" | "prepare" | "run" | "post";
+
+export const STAGE_GROUPS: readonly StageGroup[] = ["pre", "prepare", "run", "post"];
+
+/** A stage loaded from a user's file: its module's default export is a factory. */
+export interface CustomStageSpec {
+  /** Absolute path of the module. */
+  module: string;
+  group: StageGroup;
+  options: Record<string, unknown>;
+}
 
 export const STUDY_ORDERS = ["interleaved", "shuffled", "grouped"] as const;
 export type StudyOrder = (typeof STUDY_ORDERS)[number];

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { GitError, UsageError } from "../errors.js";
-import type { CommitInfo, CommitSelection } from "../pipeline/types.js";
+import type { CommitInfo, CommitSelection } from "./commit.js";
 import { git, lines, requireGit, runGit, SerialQueue } from "./exec.js";
 import { commitInfos, type SelectionSource, selectCommits } from "./select.js";
 import { addWorktree, removeWorktree, type WorktreeHost } from "./worktree.js";

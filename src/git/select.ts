@@ -1,7 +1,7 @@
 // Turns a study's commit selection into commits, oldest first, with read-only git commands only:
 // they run against the user's own repository, which emp must leave exactly as it found it.
 import { UsageError } from "../errors.js";
-import type { CommitInfo, CommitSelection } from "../pipeline/types.js";
+import type { CommitInfo, CommitSelection } from "./commit.js";
 import { git, lines, runGit } from "./exec.js";
 
 /** The repository a selection is resolved in. */

@@ -3,8 +3,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
+import type { StageGroup } from "../config/study.js";
 import { EmpError, UsageError } from "../errors.js";
-import type { CommitInfo, StageGroup } from "../pipeline/types.js";
+import type { CommitInfo } from "../git/commit.js";
 import { LOCK_FILE } from "../results/lock.js";
 import { toWriteError, writeFailureCode } from "../results/write-error.js";
 import { type Liveness, type SessionProcess, sessionLiveness, thisProcess } from "./liveness.js";

@@ -4,9 +4,9 @@
 import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
+import type { CustomStageSpec, StageGroup } from "../config/study.js";
 import { UsageError } from "../errors.js";
 import type { Stage } from "./stage.js";
-import type { CustomStageSpec, StageGroup } from "./types.js";
 
 const stageShape = z.object({
   name: z.string().min(1, "a non-empty string"),

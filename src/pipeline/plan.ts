@@ -2,9 +2,9 @@
 // slow drift of the machine (temperature, background load) over all commits instead of loading it
 // onto whichever commit ran last; shuffling with a seed also breaks a fixed order's own bias.
 import type { WarmupPolicy } from "../config/study.js";
+import type { CommitInfo } from "../git/commit.js";
 import { mulberry32 } from "../stats/random.js";
 import type { RunSlot } from "./stage.js";
-import type { CommitInfo } from "./types.js";
 
 export type RunOrder = "interleaved" | "shuffled" | "grouped";
 

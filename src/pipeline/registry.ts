@@ -1,11 +1,11 @@
 // Stages by name: the built-in ones, each group's default order, and the pipeline a study runs
 // (the defaults, then the study's own stages appended to their groups).
+import { STAGE_GROUPS, type StageGroup } from "../config/study.js";
 import type { Stage } from "./stage.js";
 import { aggregateStage, COMMITS_KEY } from "./stages/post.js";
 import { baselineStage, stabilityStage, verifySensorsStage } from "./stages/pre.js";
 import { checkoutStage, shellStage } from "./stages/prepare.js";
 import { cooldownStage, measureStage, postCommandStage, temperatureGateStage } from "./stages/run.js";
-import { STAGE_GROUPS, type StageGroup } from "./types.js";
 
 export { COMMITS_KEY };
 

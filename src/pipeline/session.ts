@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { ResolvedStudy } from "../config/resolve.js";
+import type { StageGroup } from "../config/study.js";
 import { UsageError, WriteError } from "../errors.js";
 import { Mirror } from "../git/repository.js";
 import { Ledger, type LedgerRun } from "../ledger/ledger.js";
@@ -49,7 +50,6 @@ import {
   studyConfigs,
   summarizeCommits,
 } from "./summary.js";
-import type { StageGroup } from "./types.js";
 
 /** Calls at the edges of a session, its commits (their prepare) and its runs, for library users. */
 export interface PipelineHooks {

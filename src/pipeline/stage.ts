@@ -1,10 +1,11 @@
 // The one interface every pipeline stage implements, and the typed contexts they receive: a stage of
 // group "pre" or "post" sees the session, "prepare" a commit as well, "run" one run of that commit.
 import type { ResolvedStudy } from "../config/resolve.js";
+import type { StageGroup } from "../config/study.js";
+import type { CommitInfo } from "../git/commit.js";
 import type { Mirror } from "../git/repository.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { MeasuredRun, Meter } from "../measure/meter.js";
-import type { CommitInfo, StageGroup } from "./types.js";
 
 /** What a stage can do to the session besides its own work. */
 export interface SessionControl {

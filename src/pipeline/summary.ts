@@ -4,11 +4,11 @@
 
 import { median } from "simple-statistics";
 import { attainabilityWarning } from "../analysis/attainable.js";
+import type { CommitInfo } from "../git/commit.js";
 import type { LedgerRunRow, SessionRow } from "../ledger/ledger.js";
 import { failureText, runFailed } from "../measure/run-failure.js";
 import { REPORT_DEFAULTS } from "../report/analyze.js";
 import { summarize } from "../stats/summary.js";
-import type { CommitInfo } from "./types.js";
 
 /** Energies and durations are per iteration: of the command once, where a run iterated it (min_run_ms). */
 export interface CommitDomainSummary {

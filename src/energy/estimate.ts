@@ -6,8 +6,8 @@ import { EmpError, InvalidArgumentError } from "../errors.js";
 import { gatherHostFacts, type HostFacts } from "../host/facts.js";
 import { type Roots, rootsFromEnvironment } from "../host/roots.js";
 import type { SensorReport } from "../native.js";
-import { raplVerdict } from "../probe/report.js";
 import { nowNs } from "../sampling/sampler.js";
+import { raplVerdict } from "./rapl.js";
 
 /**
  * Ticks per second of /proc/stat. The kernel reports these times in USER_HZ, which the Linux ABI

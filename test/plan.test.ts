@@ -2,7 +2,8 @@
 // warmups per visit, and a resumed study doing only what is left.
 import { describe, expect, it } from "vitest";
 import type { CommitInfo } from "../src/git/commit.js";
-import { planRuns, slotLogName, slotName } from "../src/pipeline/plan.js";
+import { slotLogName, slotName } from "../src/ledger/run-name.js";
+import { planRuns } from "../src/pipeline/plan.js";
 
 function commit(sha: string): CommitInfo {
   return { sha, short: sha, subject: sha, author: "a", date: "2026-01-01T00:00:00Z" };

@@ -3,9 +3,9 @@
 // failed, failed stages); as JSON with snake_case keys, or as plain-text tables for a person.
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { slotLogName, slotName } from "../pipeline/plan.js";
 import { formatDurationS, formatTable } from "../util/table.js";
 import type { FailedRun, Ledger, SessionRow, SessionTally } from "./ledger.js";
+import { slotLogName, slotName } from "./run-name.js";
 
 /** Shas and config hashes are shown this long: enough to be unique in any real history. */
 const SHORT_HASH_CHARS = 12;

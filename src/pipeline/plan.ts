@@ -62,20 +62,6 @@ export function planRuns(commits: readonly PlanInput[], options: PlanOptions): R
   return slots;
 }
 
-/**
- * How progress lines, warnings, log files and history name a run: "warmup 3", "run 2". Warmups and
- * measured runs are numbered apart, each from 1, per commit across sessions, so no two runs of a
- * commit share a name (nor a log file).
- */
-export function slotName(slot: Pick<RunSlot, "warmup" | "repetition">): string {
-  return `${slot.warmup ? "warmup" : "run"} ${slot.repetition + 1}`;
-}
-
-/** The log file of a run's output in its commit's log folder: warmup-3.log, run-2.log. */
-export function slotLogName(slot: Pick<RunSlot, "warmup" | "repetition">): string {
-  return `${slotName(slot).replace(" ", "-")}.log`;
-}
-
 /** Fisher–Yates in place. */
 function shuffle<T>(items: T[], random: () => number): void {
   for (let i = items.length - 1; i > 0; i--) {

@@ -12,6 +12,7 @@ import { UsageError, WriteError } from "../errors.js";
 import { Mirror } from "../git/repository.js";
 import { Ledger, type LedgerRun } from "../ledger/ledger.js";
 import { manifestProcess } from "../ledger/liveness.js";
+import { slotName } from "../ledger/run-name.js";
 import type { EnergyBackend } from "../measure/backend.js";
 import { type MeasuredRun, Meter, runEnergyJ, runMetrics } from "../measure/meter.js";
 import { prepareOutputDir } from "../measure/preflight.js";
@@ -30,7 +31,7 @@ import { SpaceReserve } from "../results/space-reserve.js";
 import { HeadTail } from "../util/head-tail.js";
 import { loadCustomStage } from "./custom-stage.js";
 import { describeLeftovers, leftoverProcesses } from "./leftovers.js";
-import { planRuns, slotName } from "./plan.js";
+import { planRuns } from "./plan.js";
 import { buildPipeline, builtinStages, COMMITS_KEY, type Pipeline, type StageRegistry } from "./registry.js";
 import { StudyRunsTable } from "./runs-table.js";
 import {

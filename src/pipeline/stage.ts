@@ -78,7 +78,7 @@ export interface CommitContext extends SessionContext {
 export interface RunSlot {
   commit: CommitInfo;
   warmup: boolean;
-  /** 0-based per commit across sessions, measured runs and warmups each counted apart (see slotName). */
+  /** 0-based per commit across sessions, measured runs and warmups each counted apart (see ledger/run-name.ts). */
   repetition: number;
   /** The pass over the commits this run belongs to (interleaved and shuffled orders). */
   cycle: number;

@@ -4,13 +4,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SpawnError } from "../../errors.js";
+import { slotLogName, slotName } from "../../ledger/run-name.js";
 import { calibrateIterations } from "../../measure/calibrate.js";
 import type { MeasuredRun, RunSpec } from "../../measure/meter.js";
 import { failureText, runFailed } from "../../measure/run-failure.js";
 import { captureMetric, type MetricSpec } from "../../measure/work.js";
 import { readTemperaturesC } from "../../sampling/temperature.js";
 import { sleep } from "../../util/sleep.js";
-import { slotLogName, slotName } from "../plan.js";
 import { runShell } from "../shell.js";
 import { type RunContext, type Stage, StageFailure } from "../stage.js";
 

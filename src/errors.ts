@@ -122,6 +122,20 @@ export class GitError extends EmpError {
     this.status = result.status ?? null;
   }
 }
+/**
+ * A failure a stage or an unmeasured command (util/shell.ts) expects and explains (a build that
+ * exits non-zero): the session records it and goes on (a prepare stage's commit is skipped); any
+ * other error fails the stage the same way, but its message is what the error said.
+ */
+export class StageFailure extends Error {
+  constructor(
+    message: string,
+    readonly logPath?: string,
+  ) {
+    super(message);
+    this.name = "StageFailure";
+  }
+}
 /** The caller passed options the addon rejects: a usage error too. */
 export class InvalidArgumentError extends EmpError {
   override readonly exitCode = 2;

@@ -100,7 +100,6 @@ export type {
   SessionContext,
   Stage,
 } from "./pipeline/stage.js";
-export { StageFailure } from "./pipeline/stage.js";
 export type { CommitSummary, StudySummary } from "./pipeline/summary.js";
 export { type BuiltPlot, buildPlot, type PlotKind, type PlotOptions } from "./plot/build.js";
 export { type PowerTrace, readPowerTrace } from "./plot/power.js";

@@ -5,10 +5,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EmpError } from "../errors.js";
+import { EmpError, StageFailure } from "../errors.js";
 import type { ContainmentMode, PerfEventName, StdioOption } from "../native.js";
-import { runShell } from "../pipeline/shell.js";
-import { StageFailure } from "../pipeline/stage.js";
+import { runShell } from "../util/shell.js";
 import { type EnergyBackend, unknownIdleWarnings } from "./backend.js";
 import { calibrateIterations } from "./calibrate.js";
 import { type MeasuredRun, Meter, type RunSpec, type Span } from "./meter.js";

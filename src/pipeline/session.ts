@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { ResolvedStudy } from "../config/resolve.js";
 import type { StageGroup } from "../config/study.js";
-import { UsageError, WriteError } from "../errors.js";
+import { StageFailure, UsageError, WriteError } from "../errors.js";
 import { Mirror } from "../git/repository.js";
 import { Ledger, type LedgerRun } from "../ledger/ledger.js";
 import { manifestProcess } from "../ledger/liveness.js";
@@ -34,15 +34,14 @@ import { describeLeftovers, leftoverProcesses } from "./leftovers.js";
 import { planRuns } from "./plan.js";
 import { buildPipeline, builtinStages, COMMITS_KEY, type Pipeline, type StageRegistry } from "./registry.js";
 import { StudyRunsTable } from "./runs-table.js";
-import {
-  type CommitContext,
-  type CommitState,
-  type RunContext,
-  type RunOutcome,
-  type RunSlot,
-  type SessionContext,
-  type Stage,
-  StageFailure,
+import type {
+  CommitContext,
+  CommitState,
+  RunContext,
+  RunOutcome,
+  RunSlot,
+  SessionContext,
+  Stage,
 } from "./stage.js";
 import {
   type CommitSummary,

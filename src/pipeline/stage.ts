@@ -115,18 +115,3 @@ export interface Stage<G extends StageGroup = StageGroup> {
   readonly group: G;
   execute(context: ContextOf[G]): Promise<void> | void;
 }
-
-/**
- * A failure a stage expects and explains (a build that exits non-zero): the session records it and
- * goes on (a prepare stage's commit is skipped); any other error fails the stage the same way, but
- * its message is what the error said.
- */
-export class StageFailure extends Error {
-  constructor(
-    message: string,
-    readonly logPath?: string,
-  ) {
-    super(message);
-    this.name = "StageFailure";
-  }
-}

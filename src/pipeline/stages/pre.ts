@@ -2,10 +2,10 @@
 // disturb these idle spans nor leave the machine they describe): the sensors give readings, the idle
 // machine is steady, and its power is the baseline every run's net energy subtracts.
 import { mean, sampleStandardDeviation } from "simple-statistics";
+import { StageFailure } from "../../errors.js";
 import { unknownIdleWarnings } from "../../measure/backend.js";
 import { sleep } from "../../util/sleep.js";
 import type { SessionContext, Stage } from "../stage.js";
-import { StageFailure } from "../stage.js";
 
 /** Idle time the sensor check samples: several RAPL updates, short enough to go unnoticed. */
 const VERIFY_S = 0.25;

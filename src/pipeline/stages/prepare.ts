@@ -1,7 +1,7 @@
 // Once per unique commit, several commits at a time (`jobs`): its own worktree, checked out from the
 // session's mirror so the user's repository is never touched, then the study's build and setup.
 import { join } from "node:path";
-import { runShell } from "../shell.js";
+import { runShell } from "../../util/shell.js";
 import type { CommitContext, Stage } from "../stage.js";
 
 export function checkoutStage(): Stage<"prepare"> {

@@ -3,16 +3,16 @@
 // once per commit), then the unmeasured post_command.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SpawnError } from "../../errors.js";
+import { SpawnError, StageFailure } from "../../errors.js";
 import { slotLogName, slotName } from "../../ledger/run-name.js";
 import { calibrateIterations } from "../../measure/calibrate.js";
 import type { MeasuredRun, RunSpec } from "../../measure/meter.js";
 import { failureText, runFailed } from "../../measure/run-failure.js";
 import { captureMetric, type MetricSpec } from "../../measure/work.js";
 import { readTemperaturesC } from "../../sampling/temperature.js";
+import { runShell } from "../../util/shell.js";
 import { sleep } from "../../util/sleep.js";
-import { runShell } from "../shell.js";
-import { type RunContext, type Stage, StageFailure } from "../stage.js";
+import type { RunContext, Stage } from "../stage.js";
 
 /** How often the temperature gate looks again. */
 const GATE_POLL_MS = 1000;

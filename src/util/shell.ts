@@ -1,9 +1,9 @@
-// Unmeasured commands of a study (build, setup, post_command): `sh -c` in a commit's worktree, output
-// appended to a log file, in a process group of its own so that a timeout or Ctrl-C ends the whole
-// build (make's children included), not just the shell.
+// Unmeasured commands (a study's build, setup and post_command, emp measure's --prepare and
+// --setup): `sh -c` in a given folder, output appended to a log file, in a process group of its own
+// so that a timeout or Ctrl-C ends the whole build (make's children included), not just the shell.
 import { spawn } from "node:child_process";
 import { closeSync, openSync, writeSync } from "node:fs";
-import { StageFailure } from "./stage.js";
+import { StageFailure } from "../errors.js";
 
 export interface ShellOptions {
   cwd: string;

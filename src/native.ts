@@ -270,11 +270,28 @@ function load(): NativeAddon {
   try {
     return require("../build/Release/emp.node") as NativeAddon;
   } catch (error) {
-    throw new AddonError("E_ADDON", `the emp native addon could not be loaded: ${(error as Error).message}`, {
-      suggestion: "run `npm install` (or `npm rebuild emp`) so node-gyp builds it for this Node version",
-      cause: error,
-    });
+    throw addonLoadError(error, process.platform);
   }
+}
+
+/** Why the addon could not load, and the fix: on Linux a build; elsewhere, that measuring needs Linux. */
+export function addonLoadError(error: unknown, platform: string): AddonError {
+  const why = (error as Error).message;
+  if (platform !== "linux") {
+    return new AddonError(
+      "E_ADDON",
+      `measuring needs Linux: the emp native addon is not built on ${platform}`,
+      {
+        suggestion:
+          "measure on Linux (emp probe, measure, compare, run); emp report, emp plot and emp history work here on results copied from there",
+        cause: error,
+      },
+    );
+  }
+  return new AddonError("E_ADDON", `the emp native addon could not be loaded: ${why}`, {
+    suggestion: "run `npm install` (or `npm rebuild emp`) so node-gyp builds it for this Node version",
+    cause: error,
+  });
 }
 
 /** The addon's own lists and layouts that TypeScript mirrors (test/contracts.test.ts compares them). */

@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addonLoadError } from "../src/native.js";
 import { runEmp } from "./helpers/emp-cli.js";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -104,5 +105,35 @@ describe("without the native addon", () => {
     expect(result.stderr).toMatch(/^emp: the emp native addon could not be loaded: /);
     expect(result.stderr).toMatch(/fix: run `npm install`/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("where emp cannot measure (not Linux)", () => {
+  it("the install builds nothing, succeeds, and says what works", () => {
+    const dir = mkdtempSync(join(tmpdir(), "emp-install-"));
+    try {
+      const result = spawnSync(process.execPath, [join(repoRoot, "scripts", "install-addon.mjs")], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, EMP_INSTALL_PLATFORM: "darwin" },
+      });
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(
+        /not built on darwin: measuring .* needs Linux; emp report, emp plot and emp history work here/,
+      );
+      expect(existsSync(join(dir, "build"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the addon's load error says measuring needs Linux there, and names the build on Linux", () => {
+    const cause = new Error("Cannot find module '../build/Release/emp.node'");
+    const elsewhere = addonLoadError(cause, "darwin");
+    expect(elsewhere.message).toBe("measuring needs Linux: the emp native addon is not built on darwin");
+    expect(elsewhere.suggestion).toMatch(/emp report, emp plot and emp history work here/);
+    const linux = addonLoadError(cause, "linux");
+    expect(linux.message).toMatch(/could not be loaded: Cannot find module/);
+    expect(linux.suggestion).toMatch(/npm install/);
   });
 });

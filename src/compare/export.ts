@@ -11,6 +11,12 @@ function cell(text: string): string {
   return text.replaceAll("|", "\\|").replaceAll("\n", " ");
 }
 
+/** "6 runs", "1 run": the most any command counted. */
+function runsEach(s: CompareSummary): string {
+  const n = Math.max(0, ...s.commands.map((c) => c.runs_counted));
+  return `${n} run${n === 1 ? "" : "s"}`;
+}
+
 export function markdownTable(s: CompareSummary): string {
   const domains = [...new Set(s.commands.flatMap((c) => Object.keys(c.domains)))];
   const unit = perWhat(s) === "iteration" ? "J/iter" : "J";
@@ -36,7 +42,7 @@ export function markdownTable(s: CompareSummary): string {
   const line = (cells: readonly string[]) => `| ${cells.map(cell).join(" | ")} |`;
   const align = `|${header.map((_, i) => (i === 0 ? ":---" : "---:")).join("|")}|`;
   const note =
-    `${s.commands[0]?.runs_counted ?? 0} runs each, ${s.order_policy} order; ratios with 95 % bootstrap intervals; ` +
+    `${runsEach(s)} each, ${s.order_policy} order; ratios with 95 % bootstrap intervals; ` +
     `verdicts at Mann-Whitney p < ${s.alpha} after ${s.correction === "holm" ? "Holm" : "Benjamini-Hochberg"}` +
     (s.estimated ? "; ESTIMATED energy (no sensor)" : "");
   return `${[line(header), align, ...rows.map(line)].join("\n")}\n\n${note}\n`;

@@ -36,7 +36,7 @@ export function formatComparison(s: CompareSummary): string {
       ? "grouped (every run of a command together)"
       : `${s.order_policy} cycles (seed ${s.seed})`;
   lines.push(
-    `${s.commands.length} commands, ${runs} runs each, ${order}; reference '${s.reference}'` +
+    `${s.commands.length} commands, ${runs} run${runs === 1 ? "" : "s"} each, ${order}; reference '${s.reference}'` +
       (s.label ? ` (${s.label})` : "") +
       (s.estimated ? "  [ESTIMATED: no real energy sensor]" : ""),
   );
@@ -72,7 +72,8 @@ export function formatComparison(s: CompareSummary): string {
       if (x === undefined || x.net_median_j === null) return ["-", "-"];
       return [
         joules(x.net_median_j),
-        x.net_ci95_j ? `${joules(x.net_ci95_j[0])} .. ${joules(x.net_ci95_j[1])}` : "-",
+        // One run has no spread: no interval, as in emp measure's table.
+        x.net_ci95_j && c.runs_counted > 1 ? `${joules(x.net_ci95_j[0])} .. ${joules(x.net_ci95_j[1])}` : "-",
       ];
     }),
     c.runs_counted > 0 ? runSeconds(c.duration_s.median) : "-",

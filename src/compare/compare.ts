@@ -3,22 +3,20 @@
 // machine's drift lands on every command alike), each against the reference (analyze.ts).
 import type { Correction } from "../analysis/correction.js";
 import { UsageError } from "../errors.js";
-import type { EnergyBackend } from "../measure/backend.js";
-import type { SessionRecorder } from "../measure/recorder.js";
 import { runFailed } from "../measure/run-failure.js";
 import { commandStats } from "../measure/run-stats.js";
 import type { RunOrder } from "../measure/schedule.js";
 import {
   chooseBackend,
+  type MeasureOptions,
   runNames,
   runnerOptions,
   runRecord,
   runSummary,
   sessionWarnings,
 } from "../measure/session.js";
-import { type ProgressEvent, runSession, type SessionRun } from "../measure/session-runner.js";
-import { type MetricSpec, netJPerUnit, type WorkSpec } from "../measure/work.js";
-import type { ContainmentMode, PerfEventName, StdioOption } from "../native.js";
+import { runSession, type SessionRun } from "../measure/session-runner.js";
+import { netJPerUnit } from "../measure/work.js";
 import { type CommandSamples, commandOutliers, compareCommands, comparisonWarnings } from "./analyze.js";
 import type { CommandSummary, CompareSummary } from "./summary.js";
 
@@ -29,7 +27,8 @@ export interface CompareCommand {
   command: string;
 }
 
-export interface CompareOptions {
+/** emp measure's options (each command's runs are measured as emp measure's), and what a comparison adds. */
+export interface CompareOptions extends Omit<MeasureOptions, "command" | "prepare"> {
   commands: CompareCommand[];
   /** The name of the command the others are compared against; default the first. */
   reference?: string;
@@ -37,20 +36,6 @@ export interface CompareOptions {
   order?: RunOrder;
   /** Seed of the shuffle and of the bootstrap; default one drawn at random (and reported). */
   seed?: number;
-  sampleHz?: number;
-  repeat?: number;
-  warmup?: number;
-  baselineS?: number;
-  cooldownS?: number;
-  postBaselineS?: number;
-  sources?: string[];
-  tdpW?: number;
-  counters?: PerfEventName[];
-  minRunMs?: number;
-  /** Fixed work per run of every command (per iteration): results gain net energy per unit of work. */
-  work?: WorkSpec;
-  /** Numbers captured from each run's output; the first gives the work where --work is not given. */
-  metrics?: MetricSpec[];
   /** Run before every run, unmeasured: one command for all, or one per command. */
   prepare?: string[];
   /** Run once per command before the baseline, unmeasured (`{NAME}` parameters already filled in). */
@@ -61,18 +46,6 @@ export interface CompareOptions {
   alpha?: number;
   /** Correction over every comparison (default Holm). */
   correction?: Correction;
-  includeFailed?: boolean;
-  waitDescendants?: boolean;
-  containment?: ContainmentMode;
-  commandStdout?: StdioOption;
-  label?: string;
-  signal?: AbortSignal;
-  onProgress?: (event: ProgressEvent) => void;
-  out?: string;
-  backend?: EnergyBackend;
-  recorder?: SessionRecorder;
-  warnings?: string[];
-  shellLog?: string;
 }
 
 export const COMPARE_DEFAULTS = { order: "shuffled", alpha: 0.05, correction: "holm" } as const;

@@ -13,9 +13,8 @@ import type { CompareSummary } from "../compare/summary.js";
 import { UsageError } from "../errors.js";
 import { checkWritableFile } from "../measure/preflight.js";
 import { RUN_ORDERS, type RunOrder } from "../measure/schedule.js";
-import { chooseBackend, MEASURE_DEFAULTS } from "../measure/session.js";
+import { MEASURE_DEFAULTS } from "../measure/session.js";
 import { boundedSummary } from "../measure/summary-bounds.js";
-import { addon } from "../native.js";
 import { summaryOf } from "./commands.js";
 import { freshLine } from "./fresh-line.js";
 import { WORD } from "./multi-word.js";
@@ -135,33 +134,17 @@ export function parseCompareOptions(templates: string[], raw: unknown): CompareC
 }
 
 export async function runCompare(options: CompareCliOptions): Promise<CompareSummary> {
-  const reports = addon.probe();
-  const backend = chooseBackend(options, reports);
   const { json: _json, outDir: _outDir, force: _force, exports: _exports, ...config } = options;
-  const repeat = options.repeat ?? MEASURE_DEFAULTS.repeat;
-  const warmup = options.warmup ?? MEASURE_DEFAULTS.warmup;
+  const commands = options.commands.length;
   const { summary, signalExitCode } = await recordedSession(
     {
-      outDir: options.outDir,
-      force: options.force,
-      reports,
-      backend,
-      sources: options.sources,
-      counters: options.counters ?? [],
-      work: options.work,
-      metrics: options.metrics,
+      ...options,
       config,
-      warmups: warmup * options.commands.length,
-      runs: repeat * options.commands.length,
+      warmups: (options.warmup ?? MEASURE_DEFAULTS.warmup) * commands,
+      runs: (options.repeat ?? MEASURE_DEFAULTS.repeat) * commands,
       showCommand: true,
     },
-    (session) =>
-      compare({
-        ...options,
-        ...session,
-        backend,
-        commandStdout: options.json ? "stderr" : undefined,
-      }),
+    (session) => compare({ ...options, ...session }),
   );
   const json = boundedSummary(summary);
   writeExports(summary, options.exports, json);

@@ -6,10 +6,9 @@ import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { everyRunFailed, firstFailure, formatSummary, formatWarnings } from "../measure/format.js";
 import { resolveCommand } from "../measure/preflight.js";
-import { chooseBackend, type MeasureOptions, measure } from "../measure/session.js";
+import { type MeasureOptions, measure } from "../measure/session.js";
 import type { MeasureSummary } from "../measure/summary.js";
 import { boundedSummary } from "../measure/summary-bounds.js";
-import { addon } from "../native.js";
 import { shellLine } from "../util/table.js";
 import { summaryOf } from "./commands.js";
 import { freshLine } from "./fresh-line.js";
@@ -42,31 +41,10 @@ export function parseMeasureOptions(command: string[], raw: unknown): MeasureCli
 }
 
 export async function runMeasure(options: MeasureCliOptions): Promise<MeasureSummary> {
-  const reports = addon.probe();
-  const backend = chooseBackend(options, reports);
   const { json: _json, outDir: _outDir, force: _force, ...config } = options;
   const { summary, signalExitCode } = await recordedSession(
-    {
-      outDir: options.outDir,
-      force: options.force,
-      reports,
-      backend,
-      sources: options.sources,
-      counters: options.counters ?? [],
-      work: options.work,
-      metrics: options.metrics,
-      config,
-      warmups: options.warmup ?? 0,
-      runs: options.repeat ?? 1,
-    },
-    (session) =>
-      measure({
-        ...options,
-        ...session,
-        backend,
-        // With --json, stdout carries the JSON alone: the command's output goes to stderr.
-        commandStdout: options.json ? "stderr" : undefined,
-      }),
+    { ...options, config, warmups: options.warmup ?? 0, runs: options.repeat ?? 1 },
+    (session) => measure({ ...options, ...session }),
   );
   printSummary(summary, options.json);
   if (signalExitCode !== undefined) process.exitCode = signalExitCode;

@@ -8,9 +8,10 @@ import type { EnergyBackend } from "../measure/backend.js";
 import { claimOutputDir, prepareOutputDir } from "../measure/preflight.js";
 import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
 import { SessionRecorder } from "../measure/recorder.js";
+import { chooseBackend } from "../measure/session.js";
 import type { ProgressEvent } from "../measure/session-runner.js";
 import { type MetricSpec, type WorkSpec, workColumns } from "../measure/work.js";
-import type { SensorReport } from "../native.js";
+import { addon, type SensorReport, type StdioOption } from "../native.js";
 import { SpaceReserve } from "../results/space-reserve.js";
 import { Interrupts } from "./interrupt.js";
 import { MeasureProgress } from "./measure-progress.js";
@@ -20,10 +21,13 @@ export interface RecordedSessionOptions {
   outDir: string;
   /** Replace an earlier emp measure session in outDir (otherwise exit 2). */
   force: boolean;
-  reports: readonly SensorReport[];
-  backend: EnergyBackend;
+  /** --json: stdout carries the JSON alone, so the commands' output goes to stderr. */
+  json: boolean;
+  /** What picks the backend: the sensors, or the estimate where none can be read. */
+  sampleHz?: number;
   sources?: string[];
-  counters: readonly string[];
+  tdpW?: number;
+  counters?: readonly string[];
   /** --work and --metric: runs.arrow gains their columns beside the counters. */
   work?: WorkSpec;
   metrics?: readonly MetricSpec[];
@@ -38,6 +42,9 @@ export interface RecordedSessionOptions {
 /** What the session is given to measure with. */
 export interface SessionContext {
   out: string;
+  backend: EnergyBackend;
+  /** Where the commands' stdout goes: emp's stderr with --json. */
+  commandStdout: StdioOption | undefined;
   recorder: SessionRecorder;
   signal: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
@@ -56,12 +63,14 @@ export async function recordedSession<S extends { interrupted: boolean }>(
   options: RecordedSessionOptions,
   session: (context: SessionContext) => Promise<S>,
 ): Promise<{ summary: S; signalExitCode: number | undefined }> {
+  const reports = addon.probe();
+  const backend = chooseBackend(options, reports);
   const out = prepareOutputDir(options.outDir);
   const lock = claimOutputDir(out, options.force, (line) => process.stderr.write(`emp: ${line}\n`));
   try {
     const reserve = SpaceReserve.hold(out);
     try {
-      return await recordInto(out, options, reserve, session);
+      return await recordInto(out, options, reports, backend, reserve, session);
     } finally {
       reserve.release();
     }
@@ -73,17 +82,19 @@ export async function recordedSession<S extends { interrupted: boolean }>(
 async function recordInto<S extends { interrupted: boolean }>(
   out: string,
   options: RecordedSessionOptions,
+  reports: readonly SensorReport[],
+  backend: EnergyBackend,
   /** Released when the session fails, so that a full disk still has room to say so. */
   reserve: SpaceReserve,
   session: (context: SessionContext) => Promise<S>,
 ): Promise<{ summary: S; signalExitCode: number | undefined }> {
-  const { backend, config } = options;
-  const provenance = gatherProvenance(options.reports, backend, options.sources);
+  const { config } = options;
+  const provenance = gatherProvenance(reports, backend, options.sources);
   const recorder = new SessionRecorder(out, provenance);
   recorder.open(
     backend.channels,
     backend.domains.map((d) => d.domain),
-    options.counters,
+    options.counters ?? [],
     workColumns(
       backend.domains.map((d) => d.domain),
       options.work,
@@ -112,6 +123,8 @@ async function recordInto<S extends { interrupted: boolean }>(
   try {
     const summary = await session({
       out,
+      backend,
+      commandStdout: options.json ? "stderr" : undefined,
       recorder,
       signal: interrupts.signal,
       onProgress: progress?.onProgress,

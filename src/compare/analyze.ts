@@ -9,7 +9,6 @@ import { mannWhitneyU } from "../analysis/mann-whitney.js";
 import { CV_WARNING, firstRunIsOutlier, OUTLIER_THRESHOLD, outlierIndices } from "../analysis/outliers.js";
 import { ratioOfMedians } from "../analysis/ratio.js";
 import { durationSpreadWarning } from "../measure/work.js";
-import { summarize } from "../stats/summary.js";
 import type { CommandComparison, CommandSummary, Verdict } from "./summary.js";
 
 /** One command's measured runs as the analysis reads them, in the order run. */
@@ -139,9 +138,12 @@ export function comparisonWarnings(
         `${s.name}: its first measured run took much longer than the rest (cold caches?): add --warmup runs, or --prepare a command that makes every run start alike`,
       );
     }
-    for (const domain of Object.keys(commands[i]?.domains ?? {})) {
-      const net = s.energyJ[domain] ?? [];
-      const cv = net.length > 1 ? summarize(net).cv : null;
+    for (const [domain, d] of Object.entries(commands[i]?.domains ?? {})) {
+      // The net energy's cv from the command's statistics (stdev / |mean|, as summarize's cv).
+      const cv =
+        d.net_stdev_j === null || d.net_mean_j === null || d.net_mean_j === 0
+          ? null
+          : d.net_stdev_j / Math.abs(d.net_mean_j);
       if (cv !== null && cv >= CV_WARNING) {
         warnings.push(
           `${s.name}: its ${domain} net energy varies by ${(cv * 100).toFixed(0)} % of the mean between runs (above ${CV_WARNING * 100} %, pyperf's rule): ` +

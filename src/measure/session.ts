@@ -30,7 +30,7 @@ import {
   type SessionRunnerOptions,
 } from "./session-runner.js";
 import type { MeasureSummary, RunSummary } from "./summary.js";
-import { type MetricSpec, metricColumn, netJPerUnit, type WorkSpec, workColumn, workUnit } from "./work.js";
+import { type MetricSpec, type WorkSpec, workValues } from "./work.js";
 
 export type { ProgressEvent } from "./session-runner.js";
 
@@ -199,13 +199,7 @@ export function runRecord(
   run: SessionRun,
   options: { label?: string; command?: string; work?: WorkSpec; metrics?: readonly MetricSpec[] },
 ): RunRecord {
-  const extra: Record<string, number | null> = {};
-  for (const [name, value] of Object.entries(run.metrics)) extra[metricColumn(name)] = value;
-  if (workUnit(options.work, options.metrics?.[0]) !== undefined) {
-    for (const [domain, e] of Object.entries(run.energy)) {
-      extra[workColumn(domain)] = netJPerUnit(e.netJ, run, options.work, options.metrics);
-    }
-  }
+  const extra = workValues(run, run.metrics, options.work, options.metrics);
   return {
     label: options.label ?? "",
     command: options.command ?? null,

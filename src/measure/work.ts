@@ -169,3 +169,24 @@ export function durationSpreadWarning(groups: readonly { name: string; medianS: 
 export function isWorkColumn(name: string): boolean {
   return name.startsWith("metric_") || name.endsWith("_net_j_per_unit");
 }
+
+/**
+ * A run's values for runs.arrow's (and the ledger's) work columns: each metric's value, and per
+ * domain its net energy per unit of work where `work` or the first metric gives the work.
+ */
+export function workValues(
+  run: { durationS: number; iterations: number; energy: Record<string, { netJ: number | null }> },
+  captured: Record<string, number | null>,
+  work: WorkSpec | undefined,
+  metrics: readonly MetricSpec[] | undefined,
+): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const [name, value] of Object.entries(captured)) out[metricColumn(name)] = value;
+  if (workUnit(work, metrics?.[0]) !== undefined) {
+    const withMetrics = { durationS: run.durationS, iterations: run.iterations, metrics: captured };
+    for (const [domain, e] of Object.entries(run.energy)) {
+      out[workColumn(domain)] = netJPerUnit(e.netJ, withMetrics, work, metrics);
+    }
+  }
+  return out;
+}

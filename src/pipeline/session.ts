@@ -20,7 +20,7 @@ import { gatherProvenance, provenanceWarnings } from "../measure/provenance.js";
 import type { Provenance } from "../measure/recorder.js";
 import { chooseBackend, MEASURE_DEFAULTS } from "../measure/session.js";
 import { SUMMARY_RUNS_KEPT } from "../measure/summary-bounds.js";
-import { metricColumn, netJPerUnit, workColumn, workColumns, workUnit } from "../measure/work.js";
+import { workColumns, workUnit, workValues } from "../measure/work.js";
 import { addon, type PerfEventName } from "../native.js";
 import { writeJsonAtomic } from "../results/atomic.js";
 import { DirectoryLock } from "../results/lock.js";
@@ -565,16 +565,10 @@ class StudySession {
   /** Keeps a measured run: the ledger first (the durable record), then runs.arrow from it. */
   private record(slot: RunSlot, result: MeasuredRun, captured: Record<string, number | null> = {}): number {
     const { work, metrics } = this.study.config;
-    const extra: Record<string, number | null> = {};
     for (const [name, value] of Object.entries(captured)) {
-      extra[metricColumn(name)] = value;
       if (value === null) result.warnings.push(`metrics: ${name} not found in the run's log`);
     }
-    if (workUnit(work, metrics?.[0]) !== undefined) {
-      const run = { durationS: result.durationS, iterations: result.iterations, metrics: captured };
-      for (const [domain, e] of Object.entries(result.energy))
-        extra[workColumn(domain)] = netJPerUnit(e.netJ, run, work, metrics);
-    }
+    const extra = workValues(result, captured, work, metrics);
     const run = {
       sessionId: this.sessionId,
       commit: slot.commit.sha,

@@ -122,8 +122,12 @@ describe("--min-run-ms", () => {
     for (const run of measured) {
       expect(run.iterations).toBeGreaterThanOrEqual(10);
       expect(run.iterations).toBe(summary.iterations);
-      expect(run.duration_s).toBeGreaterThan(0.2);
     }
+    // The count is the one whose calibration run lasted 200 ms: a measured run may be a little
+    // shorter where the machine was quieter than when it calibrated, so the wall time is checked there.
+    const lastCalibration = summary.runs.filter((r) => r.name.startsWith("calibration")).at(-1);
+    expect(lastCalibration?.iterations).toBe(summary.iterations);
+    expect(lastCalibration?.duration_s).toBeGreaterThanOrEqual(0.2);
     // Calibration runs come first, named so, and are not counted.
     expect(summary.runs[0]?.name).toBe("calibration 1");
     expect(summary.runs[0]?.iterations).toBe(1);
@@ -235,7 +239,12 @@ describe("measureFunction", () => {
     expect(summary.command).toEqual(["holdFlag2Ms"]);
     expect(summary.iterations).toBeGreaterThanOrEqual(30);
     expect(summary.runs_counted).toBe(4);
-    for (const run of summary.runs.filter((r) => !r.warmup)) expect(run.duration_s).toBeGreaterThan(0.1);
+    for (const run of summary.runs.filter((r) => !r.warmup)) expect(run.iterations).toBe(summary.iterations);
+    // The count is the one whose calibration run lasted 100 ms (a later run may be a little shorter
+    // where the machine was quieter than when it calibrated).
+    const lastCalibration = summary.runs.filter((r) => r.name.startsWith("calibration")).at(-1);
+    expect(lastCalibration?.iterations).toBe(summary.iterations);
+    expect(lastCalibration?.duration_s).toBeGreaterThanOrEqual(0.1);
     expect(Math.abs((summary.domains["package-0"]?.net_median_j ?? 0) / (20 * 0.002) - 1)).toBeLessThan(0.15);
     expect(summary.duration.median_s).toBeGreaterThan(0.002);
     expect(summary.duration.median_s).toBeLessThan(0.004);

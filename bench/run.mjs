@@ -3,7 +3,8 @@
 // usage: npm run bench -- [--quick] [--only a,b] [--skip a,b] [--markdown FILE]
 //   --quick      short durations (about 3 minutes in all); without it, full durations (about
 //                25 minutes, the 10-minute soak included)
-//   --only/--skip  bench names without .bench.mjs: sampler, overhead, arrow, soak, runs-append, startup
+//   --only/--skip  bench names without .bench.mjs: sampler, overhead, arrow, soak, runs-append, startup,
+//                  slow-sources
 //   --markdown   also writes the table, the machine and the command as Markdown (for RESULTS.md)
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -16,8 +16,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "clock.h"
 #include "errors.h"
-#include "sampler.h"
 
 extern char** environ;
 

@@ -35,6 +35,7 @@ class NvmlSource final : public Source {
   const char* kind() const noexcept override { return "nvml"; }
   const std::vector<Channel>& channels() const noexcept override { return channels_; }
   double max_hz() const noexcept override { return kMaxHz; }
+  bool blocking() const noexcept override { return true; }
   bool Read(uint64_t* out) noexcept override;
 
  private:

@@ -15,8 +15,8 @@
 #include <memory>
 #include <sstream>
 
+#include "clock.h"
 #include "errors.h"
-#include "sampler.h"
 #include "sysfs.h"
 
 namespace emp {

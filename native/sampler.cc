@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 #include <sys/prctl.h>
-#include <time.h>
 
 #include <cerrno>
 #include <cmath>
@@ -13,16 +12,8 @@
 
 namespace emp {
 
-int64_t MonotonicNowNs() noexcept {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 namespace {
 constexpr size_t kHeaderWords = sizeof(TickHeader) / sizeof(uint64_t);
-// Longest single sleep, so that Stop() is noticed promptly even at very low sample rates.
-constexpr int64_t kMaxSleepNs = 20'000'000;
 // The wake margin tracks this quantile of the wake-up overshoot (Robbins-Monro: step up by q when
 // woken later than the margin, down by 1 - q otherwise). The low quartile keeps the spin short
 // (about a quarter of the ticks spin at all) while most ticks start within a microsecond or two.
@@ -49,10 +40,18 @@ Sampler::Sampler(SamplerOptions options, std::vector<ScheduledSource> sources)
   }
   if (sources_.size() > 32) throw Error(ErrorCode::kInvalidArgument, "at most 32 sources per sampler");
   size_t offset = kHeaderWords;
-  for (const auto& s : sources_) {
+  std::vector<SlowSource> slow;
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    const ScheduledSource& s = sources_[i];
     channel_offset_.push_back(offset);
     offset += s.source->channels().size();
+    // Read every tick, a blocking source has no faster neighbour between its reads to delay, and
+    // its own thread would only add a tick of lag.
+    const bool slow_source = s.source->blocking() && s.every_ticks > 1;
+    slow_index_.push_back(slow_source ? static_cast<int>(slow.size()) : -1);
+    if (slow_source) slow.push_back({s.source.get(), period_ns_ * s.every_ticks, &read_errors_[i]});
   }
+  if (!slow.empty()) slow_ = std::make_unique<SlowReader>(std::move(slow));
 }
 
 Sampler::~Sampler() { Stop(); }
@@ -60,10 +59,13 @@ Sampler::~Sampler() { Stop(); }
 void Sampler::Start() {
   if (state_ != SamplerState::kIdle) throw Error(ErrorCode::kState, "a sampler can be started only once");
   stop_requested_.store(false);
+  // First, so that the first tick finds a reading of every slow source.
+  if (slow_) slow_->Start();
   try {
     thread_ = std::thread([this] { Run(); });
   } catch (const std::system_error& e) {
     // Still idle, with no thread: the caller may stop it (a no-op), drop it, or start it again.
+    if (slow_) slow_->Stop();
     throw Error(ErrorCode::kIo, std::string("cannot start the sampler thread: ") + e.what(), e.code().value(), {},
                 "the process or its cgroup ran out of threads or memory: check `ulimit -u`, pids.max and free "
                 "memory, then start again");
@@ -77,6 +79,7 @@ void Sampler::Stop() noexcept {
   if (state_ != SamplerState::kRunning) return;
   stop_requested_.store(true, std::memory_order_release);
   if (thread_.joinable()) thread_.join();
+  if (slow_) slow_->Stop();
   state_ = SamplerState::kStopped;
 }
 
@@ -86,18 +89,9 @@ SamplerStats Sampler::stats() const {
   stats.dropped = ring_.dropped();
   stats.missed = missed_.load(std::memory_order_relaxed);
   stats.wake_margin_ns = wake_margin_ns_.load(std::memory_order_relaxed);
+  stats.slow_lag_max_ns = slow_ ? slow_->lag_max_ns() : 0;
   for (size_t i = 0; i < sources_.size(); ++i) stats.read_errors.push_back(read_errors_[i].load());
   return stats;
-}
-
-int64_t Sampler::SleepUntil(int64_t wake_ns) const noexcept {
-  for (;;) {
-    const int64_t now = MonotonicNowNs();
-    if (now >= wake_ns || stop_requested_.load(std::memory_order_relaxed)) return now;
-    const int64_t until = (wake_ns - now > kMaxSleepNs) ? now + kMaxSleepNs : wake_ns;
-    timespec ts{static_cast<time_t>(until / 1'000'000'000), static_cast<long>(until % 1'000'000'000)};
-    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
-  }
 }
 
 void Sampler::Run() noexcept {
@@ -109,6 +103,7 @@ void Sampler::Run() noexcept {
   uint64_t* record = scratch_.data();
   auto* header = reinterpret_cast<TickHeader*>(record);
   const int64_t t0 = MonotonicNowNs();
+  if (slow_) slow_->Anchor(t0);
   started_ns_.store(t0, std::memory_order_release);
 
   const int64_t max_margin = options_.spin_ns > 0 ? options_.spin_ns : 0;
@@ -117,7 +112,7 @@ void Sampler::Run() noexcept {
     const int64_t deadline = t0 + static_cast<int64_t>(k) * period_ns_;
     const int64_t wake = deadline - margin;
     const int64_t before = MonotonicNowNs();
-    int64_t start = SleepUntil(wake);
+    int64_t start = SleepUntilNs(wake, stop_requested_);
     if (before < wake) {
       // Only a real sleep says how late this machine wakes a thread.
       margin += (start > deadline) ? kMarginUpNs : -kMarginDownNs;
@@ -129,6 +124,12 @@ void Sampler::Run() noexcept {
 
     uint64_t mask = 0;
     for (size_t i = 0; i < sources_.size(); ++i) {
+      if (slow_index_[i] >= 0) {
+        if (slow_->Take(static_cast<size_t>(slow_index_[i]), record + channel_offset_[i], start)) {
+          mask |= uint64_t{1} << i;
+        }
+        continue;
+      }
       if (k % sources_[i].every_ticks != 0) continue;
       if (sources_[i].source->Read(record + channel_offset_[i])) {
         mask |= uint64_t{1} << i;

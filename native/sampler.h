@@ -1,5 +1,7 @@
 // The sampling thread: reads every due source at absolute deadlines on CLOCK_MONOTONIC and
-// pushes one record per tick into the ring. One sampler per measurement session.
+// pushes one record per tick into the ring. One sampler per measurement session. Sources whose
+// reads block (Source::blocking) and that are read less often than every tick are read by a
+// SlowReader on a thread of their own; the sampler copies their newest reading into its records.
 #pragma once
 
 #include <atomic>
@@ -8,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "clock.h"
+#include "slow_reader.h"
 #include "source.h"
 #include "tick_ring.h"
 
@@ -35,10 +39,9 @@ struct SamplerStats {
   uint64_t dropped = 0;               // ticks lost because the ring was full
   uint64_t missed = 0;                // deadlines skipped because the thread ran more than a period late
   int64_t wake_margin_ns = 0;         // how long before a deadline the thread now asks to be woken
+  int64_t slow_lag_max_ns = 0;        // most a slow source's reading was stamped after its read began
   std::vector<uint64_t> read_errors;  // per source
 };
-
-[[nodiscard]] int64_t MonotonicNowNs() noexcept;
 
 class Sampler {
  public:
@@ -61,16 +64,16 @@ class Sampler {
 
  private:
   void Run() noexcept;
-  // Returns the clock when it woke (or found the time already passed).
-  int64_t SleepUntil(int64_t wake_ns) const noexcept;
 
   SamplerOptions options_;
   std::vector<ScheduledSource> sources_;
   std::vector<size_t> channel_offset_;  // first value slot of each source within a record
+  std::vector<int> slow_index_;         // per source: its index in the slow reader, or -1
   int64_t period_ns_;
   TickRing ring_;
   std::vector<uint64_t> scratch_;  // the record being built; non-due sources keep their last value
   std::unique_ptr<std::atomic<uint64_t>[]> read_errors_;
+  std::unique_ptr<SlowReader> slow_;  // null when no source is slow
   std::atomic<bool> stop_requested_{false};
   std::atomic<uint64_t> ticks_{0};
   std::atomic<uint64_t> missed_{0};

@@ -217,6 +217,7 @@ Napi::Value SamplerWrap::Stats(const Napi::CallbackInfo& info) {
     out.Set("dropped", static_cast<double>(stats.dropped));
     out.Set("missed", static_cast<double>(stats.missed));
     out.Set("wakeMarginNs", static_cast<double>(stats.wake_margin_ns));
+    out.Set("slowLagMaxNs", static_cast<double>(stats.slow_lag_max_ns));
     out.Set("pending", static_cast<double>(sampler_->ring().Readable()));
     out.Set("ringTicks", static_cast<double>(sampler_->ring().capacity()));
     out.Set("periodNs", static_cast<double>(sampler_->period_ns()));

@@ -33,13 +33,16 @@ class Source {
   [[nodiscard]] virtual const std::vector<Channel>& channels() const noexcept = 0;
   // Highest rate at which reading makes sense (NVML updates slowly and serialises in the driver).
   [[nodiscard]] virtual double max_hz() const noexcept { return 1e9; }
+  // A read can block for milliseconds (a driver call, firmware code): the sampler reads such a
+  // source on a thread of its own, so that it never makes the other sources late.
+  [[nodiscard]] virtual bool blocking() const noexcept { return false; }
 
-  // Sampler thread, hot path: write channels().size() raw values to out. Must not allocate,
+  // Reading thread, hot path: write channels().size() raw values to out. Must not allocate,
   // lock or block beyond the reads themselves. Returns false if any read failed (the failed
   // channels keep their previous value).
   [[nodiscard]] virtual bool Read(uint64_t* out) noexcept = 0;
 
-  // Called on the sampler thread just before the first and after the last read.
+  // Called on the thread that reads the source, just before the first and after the last read.
   virtual void Begin() noexcept {}
   virtual void End() noexcept {}
 };

@@ -35,6 +35,7 @@ class ThermalSource final : public Source {
   // Temperatures move over tens of milliseconds, coretemp refreshes its value at most once a
   // second, and an ACPI zone read can run AML for milliseconds: 10 Hz loses nothing.
   double max_hz() const noexcept override { return 10; }
+  bool blocking() const noexcept override { return true; }
   bool Read(uint64_t* out) noexcept override;
 
  private:

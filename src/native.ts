@@ -93,6 +93,11 @@ export interface SamplerStats {
   missed: number;
   /** How long before a deadline the thread now asks to be woken (its learned wake-up latency). */
   wakeMarginNs: number;
+  /**
+   * Sources that block (NVML, thermal) are read on their own thread and their readings stamped with
+   * the tick that took them: the most such a stamp came after its read began, 0 when none did.
+   */
+  slowLagMaxNs: number;
   /** Ticks in the ring not yet drained. */
   pending: number;
   ringTicks: number;

@@ -91,6 +91,7 @@ export class EstimateBackend implements EnergyBackend {
       missed: 0,
       read_errors: 0,
       lateness_us: { p50: 0, p99: 0, max: 0 },
+      slow_lag_max_us: null,
     };
   }
 

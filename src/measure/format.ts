@@ -153,7 +153,10 @@ export function samplingLines(
     s.estimated
       ? "sampling: none (no energy sensor to sample; see the warning on stderr)"
       : `sampling: ${sm.achieved_hz} Hz of ${sm.requested_hz} requested, ${sm.samples} samples, ${sm.dropped} dropped, ` +
-        `lateness p50 ${sm.lateness_us.p50} us, p99 ${sm.lateness_us.p99} us, max ${sm.lateness_us.max.toFixed(1)} us`,
+        `lateness p50 ${sm.lateness_us.p50} us, p99 ${sm.lateness_us.p99} us, max ${sm.lateness_us.max.toFixed(1)} us` +
+        (sm.slow_lag_max_us === null
+          ? ""
+          : `; slow sources stamped at most ${sm.slow_lag_max_us} us after their read`),
   ];
   const resolution = resolutionLine(
     s.resolution,

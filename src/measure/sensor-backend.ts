@@ -147,6 +147,7 @@ export class SensorBackend implements EnergyBackend {
         p99: this.lateness.quantileUs(0.99),
         max: this.lateness.maxUs,
       },
+      slow_lag_max_us: stats.slowLagMaxNs > 0 ? Math.round(stats.slowLagMaxNs / 100) / 10 : null,
     };
   }
 

@@ -18,6 +18,12 @@ export interface SamplingSummary {
   /** Sensor reads that failed (the tick kept the previous value); above 0 the CLI exits 1. */
   read_errors: number;
   lateness_us: LatenessUs;
+  /**
+   * Sources that block (NVML, thermal zones) are read on a thread of their own and each reading is
+   * stamped with the tick that took it: the most a stamp came after its read began. Null when no
+   * source was read that way.
+   */
+  slow_lag_max_us: number | null;
 }
 
 export interface DomainSummary {

@@ -1,6 +1,8 @@
 #include "perf_counter_source.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 
 #include "errors.h"
 #include "sysfs.h"
@@ -123,49 +125,89 @@ std::unique_ptr<Source> PerfCounterSource::Create(const Roots& roots, const Sour
     where = " for pid " + std::to_string(spec.pid) + " and its children";
   }
 
+  // Which events open on every target; an event asked for by name that does not, throws.
+  std::vector<const PerfEventDef*> opened;
   std::vector<Channel> channels;
-  std::vector<std::unique_ptr<PerfEvent>> events;
   for (const PerfEventDef* def : wanted) {
-    std::vector<std::unique_ptr<PerfEvent>> group;
-    try {
-      for (const PerfTarget& target : targets) group.push_back(PerfEvent::Open(*def, target));
-    } catch (const Error& error) {
+    int err = 0;
+    const PerfTarget* failed = nullptr;
+    for (const PerfTarget& target : targets) {
+      UniqueFd trial;
+      err = PerfEvent::TryOpen(*def, target, &trial);
+      if (err != 0) {
+        failed = &target;
+        break;
+      }
+    }
+    if (err != 0) {
+      const Error error = PerfEvent::ErrorFor(*def, *failed, err);
       // Asked for everything: leave out what this machine lacks, but never a permission problem.
       if (spec.select.empty() && error.code() == ErrorCode::kUnsupported) continue;
-      throw;
+      throw error;
     }
-    for (auto& event : group) events.push_back(std::move(event));
+    opened.push_back(def);
     channels.push_back(ChannelFor(*def, system_wide, std::string("perf_event_open(") + def->name + ")" + where));
   }
   if (channels.empty()) {
     throw Error(ErrorCode::kUnsupported, "no perf event could be opened" + where, 0, {},
                 "see `emp probe` for each event's status");
   }
-  const size_t per_channel = targets.size();
-  return std::unique_ptr<Source>(new PerfCounterSource(std::move(channels), std::move(events), per_channel));
+
+  PerfCounters counters;
+  if (!system_wide) {
+    for (size_t c = 0; c < opened.size(); ++c) {
+      counters.events.push_back(PerfEvent::Open(*opened[c], targets.front()));
+      counters.members.push_back({c, 0});
+    }
+  } else {
+    // Per CPU, software and hardware events in groups of their own, so that a PMU that is busy
+    // elsewhere never stops the software counts; a hardware event the PMU cannot count together
+    // with the others (EINVAL) starts another group.
+    std::vector<std::vector<size_t>> channel_of;  // per group, the channel of each member
+    for (const PerfTarget& target : targets) {
+      size_t current[2] = {SIZE_MAX, SIZE_MAX};  // this CPU's open software and hardware group
+      for (size_t c = 0; c < opened.size(); ++c) {
+        size_t& g = current[opened[c]->hardware() ? 1 : 0];
+        int err = g == SIZE_MAX ? EINVAL : counters.groups[g].TryAdd(*opened[c]);
+        if (err == EINVAL) {
+          counters.groups.emplace_back(target);
+          channel_of.emplace_back();
+          g = counters.groups.size() - 1;
+          err = counters.groups[g].TryAdd(*opened[c]);
+        }
+        if (err != 0) throw PerfEvent::ErrorFor(*opened[c], target, err);
+        channel_of[g].push_back(c);
+      }
+    }
+    for (const auto& members : channel_of) {
+      for (size_t c : members) counters.members.push_back({c, 0});
+    }
+  }
+  return std::unique_ptr<Source>(new PerfCounterSource(std::move(channels), std::move(counters)));
 }
 
-PerfCounterSource::PerfCounterSource(std::vector<Channel> channels, std::vector<std::unique_ptr<PerfEvent>> events,
-                                     size_t events_per_channel)
-    : channels_(std::move(channels)),
-      events_(std::move(events)),
-      events_per_channel_(events_per_channel),
-      last_scaled_(events_.size(), 0) {}
+PerfCounterSource::PerfCounterSource(std::vector<Channel> channels, PerfCounters counters)
+    : channels_(std::move(channels)), counters_(std::move(counters)) {}
 
 bool PerfCounterSource::Read(uint64_t* out) noexcept {
+  std::fill(out, out + channels_.size(), uint64_t{0});
   bool ok = true;
-  PerfReading reading;
-  for (size_t c = 0; c < channels_.size(); ++c) {
-    uint64_t sum = 0;
-    for (size_t i = c * events_per_channel_; i < (c + 1) * events_per_channel_; ++i) {
-      if (events_[i]->Read(&reading)) {
-        last_scaled_[i] = std::max(last_scaled_[i], reading.Scaled());
-      } else {
-        ok = false;  // this fd contributes its last value, so the sum never steps back
-      }
-      sum += last_scaled_[i];
-    }
-    out[c] = sum;
+  size_t m = 0;
+  // A failed read keeps the fd's last count in the sum, so the channel never steps back.
+  auto add = [&](bool read, const PerfReading& reading) {
+    PerfCounters::Member& member = counters_.members[m++];
+    if (read) member.last_scaled = std::max(member.last_scaled, reading.Scaled());
+    out[member.channel] += member.last_scaled;
+  };
+  for (const auto& event : counters_.events) {
+    const bool read = event->Read(&readings_[0]);
+    ok &= read;
+    add(read, readings_[0]);
+  }
+  for (const PerfGroup& group : counters_.groups) {
+    const bool read = group.Read(readings_.data());
+    ok &= read;
+    for (size_t j = 0; j < group.size(); ++j) add(read, readings_[j]);
   }
   return ok;
 }

@@ -16,8 +16,9 @@ struct perf_event_attr;
 
 namespace emp {
 
-// The perf_event_open syscall (no group, close-on-exec): an fd, or -1 with errno set.
-[[nodiscard]] int PerfEventOpen(perf_event_attr* attr, pid_t pid, int cpu) noexcept;
+// The perf_event_open syscall (close-on-exec), alone or into the group led by group_fd: an fd, or -1
+// with errno set.
+[[nodiscard]] int PerfEventOpen(perf_event_attr* attr, pid_t pid, int cpu, int group_fd = -1) noexcept;
 
 struct PerfEventDef {
   const char* name;  // the user's name for it: "cycles", "task-clock"
@@ -85,6 +86,34 @@ class PerfEvent {
 
   const PerfEventDef* def_;  // points into the static table
   UniqueFd fd_;
+};
+
+// Events counted as one group on one target, read together (PERF_FORMAT_GROUP): one read() returns
+// every count, and the kernel puts them on the PMU together, so they share enabled and running times
+// and their ratios (instructions per cycle) describe the same moments. The kernel refuses grouping
+// with `inherit`, so groups count CPUs, not process trees.
+class PerfGroup {
+ public:
+  static constexpr size_t kMaxEvents = 16;
+
+  explicit PerfGroup(const PerfTarget& target) noexcept : target_(target) {}
+  PerfGroup(PerfGroup&&) noexcept = default;
+  PerfGroup& operator=(PerfGroup&&) noexcept = default;
+
+  // Adds an event; the first becomes the leader. Returns 0, or the errno of perf_event_open: EINVAL
+  // when the PMU cannot count this event together with the others (open another group for it).
+  [[nodiscard]] int TryAdd(const PerfEventDef& def) noexcept;
+  // Closes the last event added, which the kernel takes out of the group.
+  void RemoveLast() noexcept;
+  [[nodiscard]] size_t size() const noexcept { return fds_.size(); }
+  [[nodiscard]] const PerfTarget& target() const noexcept { return target_; }
+
+  // Hot-path safe: one read() syscall, no allocation; out[j] for the j-th event added.
+  [[nodiscard]] bool Read(PerfReading* out) const noexcept;
+
+ private:
+  PerfTarget target_;
+  std::vector<UniqueFd> fds_;  // fds_[0] leads
 };
 
 }  // namespace emp

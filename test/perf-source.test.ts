@@ -1,8 +1,17 @@
 // The "perf" source: its probe on this machine and system-wide software counters in a sampler.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { addon } from "../src/native.js";
 import { Sampler } from "../src/sampling/sampler.js";
+
+/** The sampler thread of this process, found by the name it gives itself. */
+function samplerThreadId(): string {
+  const tid = readdirSync("/proc/self/task").find(
+    (t) => readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim() === "emp-sampler",
+  );
+  if (tid === undefined) throw new Error("no emp-sampler thread in this process");
+  return tid;
+}
 
 describe("perf source", () => {
   it("probes every event and names why hardware ones fail", () => {
@@ -44,6 +53,32 @@ describe("perf source", () => {
     const cpuS = (last - first) * 1e-9;
     console.log(`system-wide task-clock grew ${cpuS.toFixed(3)} s over ${spanS.toFixed(3)} s of samples`);
     expect(last).toBeGreaterThan(first);
+    expect(sampler.stats().readErrors).toEqual([0]);
+  });
+
+  it("reads each CPU's system-wide events with one read() (PERF_FORMAT_GROUP)", async () => {
+    const events = ["task-clock", "cpu-clock", "context-switches", "page-faults"];
+    const sampler = new Sampler({ sampleHz: 200, sources: [{ kind: "perf", select: events }] });
+    sampler.start();
+    try {
+      // The kernel's count of the sampler thread's read syscalls (syscr), against its ticks.
+      const tid = samplerThreadId();
+      const io = `/proc/self/task/${tid}/io`;
+      const syscr = () => Number(/^syscr: (\d+)$/m.exec(readFileSync(io, "utf8"))?.[1]);
+      const [reads0, ticks0] = [syscr(), sampler.stats().ticks];
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const [reads1, ticks1] = [syscr(), sampler.stats().ticks];
+      const cpus = sampler.channels[0]?.origin.match(/on cpus (.*)$/)?.[1]?.split(",").length ?? 0;
+      const perTick = (reads1 - reads0) / (ticks1 - ticks0);
+      console.log(`${events.length} events on ${cpus} cpus: ${perTick.toFixed(2)} read() per tick`);
+      expect(ticks1 - ticks0).toBeGreaterThan(10);
+      // One per CPU (each pair of snapshots can straddle a tick: a wide margin); an fd per event
+      // would make it 4 per CPU.
+      expect(perTick).toBeGreaterThan(cpus * 0.5);
+      expect(perTick).toBeLessThan(cpus * 2);
+    } finally {
+      sampler.stop();
+    }
     expect(sampler.stats().readErrors).toEqual([0]);
   });
 

@@ -28,6 +28,7 @@ const flagsSchema = z.object({
   sources: listOption(),
   waitDescendants: z.boolean().optional(),
   minRunMs: minRunMsOption(),
+  shard: z.string().optional(),
   json: z.boolean().default(false),
 });
 
@@ -47,6 +48,7 @@ export function parseRunFlags(raw: unknown): { flags: StudyFlags; json: boolean 
     waitDescendants: o.waitDescendants,
     minRunMs: o.minRunMs,
     sources: o.sources,
+    shard: o.shard,
   };
   for (const key of Object.keys(flags) as (keyof StudyFlags)[])
     if (flags[key] === undefined) delete flags[key];
@@ -141,6 +143,10 @@ export function runCommand(): Command {
     .option(
       "--min-run-ms <ms>",
       "each run lasts at least this long: a shorter command runs back to back, as many times as calibrated per commit",
+    )
+    .option(
+      "--shard <k/n>",
+      "measure only the K-th of N balanced slices of the study's commits (1/4 is the first of four); `emp merge` joins them",
     )
     .option("--json", "print only the JSON summary on stdout")
     .action(async (config: string, raw: unknown) => {

@@ -5,6 +5,7 @@ import { basename, dirname, extname, resolve } from "node:path";
 import type { z } from "zod";
 import { UsageError } from "../errors.js";
 import type { MetricSpec } from "../measure/work.js";
+import { shardText } from "./shard.js";
 import {
   FILE_KEYS,
   knownKeys,
@@ -30,6 +31,8 @@ export interface StudyFlags {
   waitDescendants?: boolean;
   minRunMs?: number;
   sources?: string[];
+  /** "K/N", checked by the `shard` key's rule. */
+  shard?: string;
 }
 
 export interface ResolvedStudy {
@@ -61,6 +64,7 @@ const FLAG_NAMES: Record<keyof StudyFlags, string> = {
   waitDescendants: "--wait-descendants",
   minRunMs: "--min-run-ms",
   sources: "--sources",
+  shard: "--shard",
 };
 
 const CONFIG_KEYS = Object.keys(FILE_KEYS) as (keyof StudyConfig)[];
@@ -101,7 +105,7 @@ export function resolveStudy(
       ? resolve(config.out)
       : origins.out === "file"
         ? resolve(configDir, config.out)
-        : resolve("emp-results", basename(configPath, extname(configPath)));
+        : resolve("emp-results", basename(configPath, extname(configPath)) + shardSuffix(config.shard));
 
   return {
     config,
@@ -111,6 +115,11 @@ export function resolveStudy(
     hash: studyHash(config),
     prepareHash: prepareHash(config),
   };
+}
+
+/** Shards of one study default to folders of their own: they may run at once on one file system. */
+function shardSuffix(shard: StudyConfig["shard"]): string {
+  return shard === undefined ? "" : `-shard-${shard.index}-of-${shard.count}`;
 }
 
 /** A git URL (`https://`, `ssh://`, `file://`, ...) or scp-like `git@host:path`, else a local path. */
@@ -293,6 +302,7 @@ export function toStudyFile(config: StudyConfig): Record<string, unknown> {
   if ("refs" in config.commits) file.commits = config.commits.refs;
   if (config.work) file.work = `${config.work.amount} ${config.work.unit}`;
   if (config.metrics) file.metrics = config.metrics.map(metricText);
+  if (config.shard) file.shard = shardText(config.shard);
   if (config.temperatureLimit) {
     file.temperature_limit = {
       max_c: config.temperatureLimit.maxC,

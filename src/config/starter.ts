@@ -89,6 +89,12 @@ command: ./bench --quick
 #     group: pre
 #     options: { min_rpm: 800 }
 
-# Results folder (default: emp-results/<this file's name without extension>, in the current folder).
+# Only one of N balanced slices of the commits: shard K takes every N-th commit from the K-th on, so
+# that N machines measure a study together (emp run --shard K/N on each); emp merge joins
+# the shards' folders into one study.
+# shard: 1/4
+
+# Results folder (default: emp-results/<this file's name without extension>, in the current folder;
+# with shard, emp-results/<name>-shard-K-of-N).
 # out: results
 `;

@@ -7,6 +7,7 @@ import { ENERGY_PREFERENCE } from "../measure/select-sources.js";
 import { type MetricSpec, parseMetric, parseWork, type WorkSpec } from "../measure/work.js";
 import { PERF_EVENTS } from "../native.js";
 import { DURATION_FORMS, parseDurationS } from "./duration.js";
+import { parseShard, type Shard, shardProblem } from "./shard.js";
 
 /** How often a stage runs: once per session, per unique commit, per run, or once at the end. */
 export type StageGroup = "pre" | "prepare" | "run" | "post";
@@ -67,6 +68,8 @@ export interface StudyConfig {
   counters?: string[];
   tdpW?: number;
   stages: CustomStageSpec[];
+  /** Only this slice of the selected commits (shard.ts); every shard a study directory of its own. */
+  shard?: Shard;
   out: string;
 }
 
@@ -240,6 +243,13 @@ function metricKey(value: unknown, ctx: Context): MetricSpec {
   }
 }
 
+/** `shard: 2/4` (YAML reads it as a string). */
+function shardKey(value: unknown, ctx: Context): Shard | undefined {
+  if (typeof value !== "string") return fail(ctx, "must be K/N with whole numbers 1 <= K <= N, e.g. 1/4");
+  const problem = shardProblem(value);
+  return problem === undefined ? parseShard(value) : fail(ctx, problem);
+}
+
 /** A bare number is max_c, the common case; max_wait then takes its default. */
 function temperatureLimit(value: unknown, ctx: Context) {
   const t = sub(temperatureMapping, typeof value === "number" ? { max_c: value } : value, ctx);
@@ -316,6 +326,7 @@ export const studyFields = {
   ).optional(),
   tdp: number((w) => w > 0 && w <= 10_000, "must be watts, above 0 and at most 10000").optional(),
   stages: list(stage, "must be a list of { module, group, options }").optional(),
+  shard: shaped(shardKey).optional(),
   out: text("must be a folder path").optional(),
 };
 
@@ -355,6 +366,7 @@ export const FILE_KEYS = {
   counters: "counters",
   tdpW: "tdp",
   stages: "stages",
+  shard: "shard",
   out: "out",
 } as const satisfies Record<keyof StudyConfig, keyof typeof studyFields>;
 

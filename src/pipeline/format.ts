@@ -22,6 +22,11 @@ export function formatStudy(s: StudySummary): string {
     return `nothing left to measure: ${n} commit${n === 1 ? "" : "s"} complete (see \`emp report ${s.out}\`)\n`;
   }
   if (s.estimated) lines.push("[ESTIMATED: no real energy sensor; see the warnings]");
+  if (s.shard !== null) {
+    lines.push(
+      `shard ${s.shard.index}/${s.shard.count}: ${s.commits.length} of the study's ${s.shard.study_commits} commits (\`emp merge\` joins the shards' directories)`,
+    );
+  }
   const failed = s.commits.reduce((n, c) => n + c.failed_runs, 0);
   if (failed > 0) {
     const total = failed + s.commits.reduce((n, c) => n + c.runs, 0);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { ResolvedStudy } from "../config/resolve.js";
+import { selectionDigest, shardSlice, shardText } from "../config/shard.js";
 import type { StageGroup } from "../config/study.js";
 import { StageFailure, UsageError, WriteError } from "../errors.js";
 import { Mirror } from "../git/repository.js";
@@ -46,6 +47,7 @@ import type {
 import {
   type CommitSummary,
   comparisonsWarning,
+  type ShardSummary,
   type StudySummary,
   studyConfigs,
   summarizeCommits,
@@ -124,6 +126,7 @@ class StudySession {
   /** Warnings about single runs, kept for the first and last runs only (summary-bounds.ts). */
   private readonly runWarnings = new HeadTail<string[]>(SUMMARY_RUNS_KEPT);
   private runsTable?: StudyRunsTable;
+  private shard: ShardSummary | null = null;
 
   constructor(
     private readonly study: ResolvedStudy,
@@ -175,7 +178,23 @@ class StudySession {
     // The commits and what each still needs come before the session: a rerun with nothing left to
     // measure records no session (and writes no file).
     const mirror = await Mirror.open(config.repo, join(this.out, "repo.git"));
-    const commits = await mirror.resolve(config.commits, config.paths);
+    const selected = await mirror.resolve(config.commits, config.paths);
+    const commits = config.shard === undefined ? selected : shardSlice(selected, config.shard);
+    if (config.shard !== undefined) {
+      this.shard = {
+        index: config.shard.index,
+        count: config.shard.count,
+        study_commits: selected.length,
+        selection: selectionDigest(selected.map((c) => c.sha)),
+      };
+      // In runs.arrow, the samples and the manifest: emp merge checks that the shards agree.
+      provenance.shard = this.shard;
+      if (commits.length === 0) {
+        this.warnings.push(
+          `shard ${shardText(config.shard)} holds none of the study's ${selected.length} commits: use at most ${selected.length} shards`,
+        );
+      }
+    }
     for (const commit of commits) {
       this.ledger.upsertCommit(commit);
       const done = this.ledger.runsDone(commit.sha, this.study.hash);
@@ -614,6 +633,7 @@ class StudySession {
       baseline_unknown: {},
       warnings: [...this.warnings, ...(comparisons === null ? [] : [comparisons])],
       interrupted: false,
+      shard: this.shard,
     };
   }
 
@@ -656,6 +676,7 @@ class StudySession {
         ...backend.warnings().filter((w) => !this.outcomes.some((o) => o.result.warnings.includes(w))),
       ],
       interrupted,
+      shard: this.shard,
     };
   }
 

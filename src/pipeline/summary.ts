@@ -91,6 +91,17 @@ export interface StudySummary {
   warnings: string[];
   /** Set when the session stopped early (Ctrl-C, a stage's abort); `emp resume` continues it. */
   interrupted: boolean;
+  /** `--shard K/N`: which slice of the study's commits this directory holds; null for a whole study. */
+  shard: ShardSummary | null;
+}
+
+export interface ShardSummary {
+  index: number;
+  count: number;
+  /** Commits the study selects, of which this shard measures every count-th. */
+  study_commits: number;
+  /** A digest of the whole selection: the shards of one study must have cut the same one. */
+  selection: string;
 }
 
 /**

@@ -44,6 +44,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./resume.js")).resumeCommand(),
   },
   {
+    name: "merge",
+    usage: "[options] <dirs...>",
+    summary: "one study directory from several `emp run` directories (the shards of --shard K/N)",
+    load: async () => (await import("./merge.js")).mergeCommand(),
+  },
+  {
     name: "init",
     usage: "[options] [file]",
     summary: "write a commented starter study config for `emp run`",

@@ -7,6 +7,7 @@ import { Command } from "commander";
 import type { ResolvedStudy } from "../config/resolve.js";
 import { UsageError } from "../errors.js";
 import { Ledger } from "../ledger/ledger.js";
+import { MERGE_FILE } from "../pipeline/merge.js";
 import { summaryOf } from "./commands.js";
 import { runResolvedStudy } from "./run.js";
 
@@ -28,7 +29,9 @@ export function storedStudy(dir: string): ResolvedStudy {
       });
     }
     const study = last.config as ResolvedStudy;
-    return { ...study, config: { ...study.config, out } };
+    // The sessions of a merged directory ran its shards: resumed, it continues the whole study.
+    const shard = existsSync(join(out, MERGE_FILE)) ? undefined : study.config.shard;
+    return { ...study, config: { ...study.config, shard, out } };
   } finally {
     ledger.close();
   }

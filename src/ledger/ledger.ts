@@ -8,6 +8,7 @@ import { EmpError, UsageError } from "../errors.js";
 import type { CommitInfo } from "../git/commit.js";
 import { LOCK_FILE } from "../results/lock.js";
 import { toWriteError, writeFailureCode } from "../results/write-error.js";
+import { type AbsorbCounts, absorbLedger } from "./absorb.js";
 import { type Liveness, type SessionProcess, sessionLiveness, thisProcess } from "./liveness.js";
 import { checkCurrent, LEDGER_FILE, migrate } from "./schema.js";
 
@@ -609,6 +610,11 @@ export class Ledger {
       commit: filter.commit ?? null,
       status: filter.status ?? null,
     });
+  }
+
+  /** Copies every row of the ledger at `sourcePath` into this one (emp merge; absorb.ts). */
+  absorb(sourcePath: string, path: (p: string) => string): AbsorbCounts {
+    return this.write(`merge ${sourcePath}`, () => absorbLedger(this.db, sourcePath, path));
   }
 
   prepared(commit: string, prepareHash: string): PreparedRow | undefined {

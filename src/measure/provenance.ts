@@ -9,7 +9,7 @@ import type { EnergyBackend } from "./backend.js";
 import type { Provenance } from "./recorder.js";
 import { selectEnergySources } from "./select-sources.js";
 
-function empVersion(): string {
+export function empVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
     version: string;
   };

@@ -44,6 +44,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./resume.js")).resumeCommand(),
   },
   {
+    name: "find",
+    usage: "[options] <config>",
+    summary: "find the commit between --good and --bad that changed the energy (or time), by bisection",
+    load: async () => (await import("./find.js")).findCommand(),
+  },
+  {
     name: "merge",
     usage: "[options] <dirs...>",
     summary: "one study directory from several `emp run` directories (the shards of --shard K/N)",

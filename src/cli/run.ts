@@ -56,7 +56,10 @@ export function parseRunFlags(raw: unknown): { flags: StudyFlags; json: boolean 
 }
 
 /** Progress for a person: only when stderr is a terminal, so logs and pipes stay clean. */
-function progressPrinter(): { onLog?: (line: string) => void; onProgress?: (event: StudyProgress) => void } {
+export function progressPrinter(): {
+  onLog?: (line: string) => void;
+  onProgress?: (event: StudyProgress) => void;
+} {
   if (!process.stderr.isTTY) return {};
   return {
     onLog: (line) => process.stderr.write(`\r\x1b[K${line}\n`),
@@ -124,10 +127,9 @@ function printStudy(summary: StudySummary, json: boolean): void {
   }
 }
 
-export function runCommand(): Command {
-  return new Command("run")
-    .description(summaryOf("run"))
-    .argument("<config>", "the study config (YAML or JSON; `emp init` writes a starter)")
+/** The flags of `emp run` that override a study config; emp find and emp compare-commits take them too. */
+export function withStudyOptions(command: Command): Command {
+  return command
     .option("--out <dir>", "session directory (default: the config's `out`)")
     .option("--repeat <n>", "measured runs per commit")
     .option("--warmup <n>", "unmeasured runs at the start of each visit to a commit")
@@ -144,11 +146,19 @@ export function runCommand(): Command {
       "--min-run-ms <ms>",
       "each run lasts at least this long: a shorter command runs back to back, as many times as calibrated per commit",
     )
+    .option("--json", "print only the JSON summary on stdout");
+}
+
+export function runCommand(): Command {
+  return withStudyOptions(
+    new Command("run")
+      .description(summaryOf("run"))
+      .argument("<config>", "the study config (YAML or JSON; `emp init` writes a starter)"),
+  )
     .option(
       "--shard <k/n>",
       "measure only the K-th of N balanced slices of the study's commits (1/4 is the first of four); `emp merge` joins them",
     )
-    .option("--json", "print only the JSON summary on stdout")
     .action(async (config: string, raw: unknown) => {
       const { flags, json } = parseRunFlags(raw);
       await runResolvedStudy(loadStudy(config, flags), json);

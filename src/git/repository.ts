@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { GitError, UsageError } from "../errors.js";
 import type { CommitInfo, CommitSelection } from "./commit.js";
 import { git, lines, requireGit, runGit, SerialQueue } from "./exec.js";
-import { commitInfos, type SelectionSource, selectCommits } from "./select.js";
+import { commitInfos, firstParentChain, type SelectionSource, selectCommits } from "./select.js";
 import { addWorktree, removeWorktree, type WorktreeHost } from "./worktree.js";
 
 /** Where the commits come from: a repository on this machine, or a URL only the mirror can read. */
@@ -272,6 +272,14 @@ export class Mirror implements WorktreeHost {
   async resolve(selection: CommitSelection, paths: readonly string[] = []): Promise<CommitInfo[]> {
     const source = this.selectionSource();
     const shas = await selectCommits(source, selection, paths);
+    if (this.source.kind === "local") await this.ensureCommits(shas);
+    return commitInfos(source, shas);
+  }
+
+  /** firstParentChain (select.ts) resolved where `resolve` resolves, as commits the mirror has. */
+  async firstParentChain(good: string, bad: string): Promise<CommitInfo[]> {
+    const source = this.selectionSource();
+    const shas = await firstParentChain(source, good, bad);
     if (this.source.kind === "local") await this.ensureCommits(shas);
     return commitInfos(source, shas);
   }

@@ -240,3 +240,37 @@ function noCommits(selection: CommitSelection, paths: readonly string[]): UsageE
     suggestion,
   });
 }
+
+/**
+ * The first-parent chain from `good` (left out) to `bad` (included), oldest first: the commits a
+ * bisection walks, as merges of a main branch are one step each. UsageError when `good` is not an
+ * ancestor of `bad`, or is `bad`.
+ */
+export async function firstParentChain(
+  source: SelectionSource,
+  good: string,
+  bad: string,
+): Promise<string[]> {
+  const [from, to] = [await verifyCommit(source, good), await verifyCommit(source, bad)];
+  if (from === to) {
+    throw new UsageError(`--good ${good} and --bad ${bad} are the same commit`, {
+      suggestion: "give as --good a commit before the change and as --bad one after it",
+    });
+  }
+  const ancestor = await runGit([...source.at, "merge-base", "--is-ancestor", from, to], {
+    okExitCodes: [1],
+  });
+  if (ancestor.exitCode === 1) {
+    throw new UsageError(`--good ${good} is not an ancestor of --bad ${bad}`, {
+      suggestion: `give as --good a commit in the history of ${bad} (\`git log --first-parent ${bad}\`), or swap the two`,
+    });
+  }
+  const chain = lines(await git([...source.at, "rev-list", "--first-parent", "--reverse", `${from}..${to}`]));
+  // A good commit reached only through a merged branch leaves bad's first-parent line before it.
+  if (chain.length === 0 || chain.at(-1) !== to) {
+    throw new UsageError(`--bad ${bad} cannot be reached from --good ${good} along first parents`, {
+      suggestion: `give as --good a commit on the first-parent line of ${bad} (\`git log --first-parent ${bad}\`)`,
+    });
+  }
+  return chain;
+}

@@ -1,9 +1,10 @@
-// `emp find` against a powercap fixture: nine commits whose benchmark holds the fixture's busy flag
-// for 0.1 s, and for 0.2 s from the sixth on (20 W above idle: 2 J, then 4 J net). Bisection names
-// the sixth commit after measuring at most 6 of the 9, steps over a commit that does not build, and
-// refuses ends that are not in one first-parent line (exit 2).
+// `emp find` and `emp compare-commits` against a powercap fixture: nine commits whose benchmark holds
+// the fixture's busy flag for 0.1 s, and for 0.2 s from the sixth on (20 W above idle: 2 J, then 4 J
+// net). Bisection names the sixth commit after measuring at most 6 of the 9, steps over a commit that
+// does not build, and refuses ends that are not in one first-parent line (exit 2); the gate fails
+// (exit 3) across the change and passes between two commits that do the same.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -130,5 +131,43 @@ describe("emp find", () => {
     const missing = runEmp(["find", config, "--good", shas[0] ?? ""], env());
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("--bad SHA is required");
+  });
+});
+
+describe("emp compare-commits", () => {
+  it("exits 3 across the change, with a Markdown table, and 0 between two equal commits", () => {
+    const { repo, shas } = nineCommits("gate");
+    const config = study("gate", repo);
+    const markdown = join(scratch, "gate.md");
+    const fails = runEmp(
+      [
+        "compare-commits",
+        "--config",
+        config,
+        shas[4] ?? "",
+        shas[5] ?? "",
+        "--export-markdown",
+        markdown,
+        "--json",
+      ],
+      env(),
+    );
+    expect(fails.status, fails.stderr).toBe(3);
+    const gate = JSON.parse(fails.stdout);
+    expect(gate.failed).toBe(true);
+    const energy = gate.quantities.find((q: { quantity: string }) => q.quantity === "package-0");
+    expect(energy).toMatchObject({ verdict: "costlier", fails: true });
+    expect(energy.ratio).toBeGreaterThan(1.6);
+    const table = readFileSync(markdown, "utf8");
+    console.log(table);
+    expect(table).toMatch(/^\| package-0 \| .* \| costlier \(fails\) \|$/m);
+    expect(table).toMatch(/^\*\*Fails\*\*/m);
+
+    const passes = runEmp(
+      ["compare-commits", "--config", config, shas[0] ?? "", shas[1] ?? "", "--json"],
+      env(),
+    );
+    expect(passes.status, passes.stderr).toBe(0);
+    expect(JSON.parse(passes.stdout).failed).toBe(false);
   });
 });

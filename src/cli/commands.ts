@@ -44,6 +44,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./resume.js")).resumeCommand(),
   },
   {
+    name: "compare-commits",
+    usage: "[options] <base> <head>",
+    summary:
+      "gate a pull request: measure BASE and HEAD interleaved, exit 3 if HEAD costs significantly more",
+    load: async () => (await import("./compare-commits.js")).compareCommitsCommand(),
+  },
+  {
     name: "find",
     usage: "[options] <config>",
     summary: "find the commit between --good and --bad that changed the energy (or time), by bisection",

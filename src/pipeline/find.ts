@@ -15,7 +15,7 @@ import type { ResolvedStudy } from "../config/resolve.js";
 import { UsageError } from "../errors.js";
 import type { CommitInfo } from "../git/commit.js";
 import { Mirror } from "../git/repository.js";
-import { Ledger } from "../ledger/ledger.js";
+import { Ledger, type LedgerRunRow } from "../ledger/ledger.js";
 import { commitSamples, TIME } from "./commit-runs.js";
 import { runStudy, type StudyOptions } from "./session.js";
 import type { StudySummary } from "./summary.js";
@@ -89,6 +89,8 @@ class Bisection {
   private estimated = false;
   private interrupted = false;
   private quantity = "";
+  /** The study's runs as the ledger holds them after the latest step. */
+  private runs: LedgerRunRow[] = [];
 
   constructor(
     private readonly study: ResolvedStudy,
@@ -174,6 +176,7 @@ class Bisection {
       },
     };
     const summary = await runStudy(study, this.studyOptions);
+    this.runs = readRuns(this.study);
     this.estimated ||= summary.estimated;
     for (const w of summary.warnings) if (!this.warnings.includes(w)) this.warnings.push(w);
     for (const c of commits) if (!this.measured.includes(c.sha)) this.measured.push(c.sha);
@@ -195,17 +198,8 @@ class Bisection {
     return summary;
   }
 
-  private runs() {
-    const ledger = Ledger.open(this.study.config.out, { readOnly: true });
-    try {
-      return ledger.runs({ configHash: this.study.hash });
-    } finally {
-      ledger.close();
-    }
-  }
-
   private values(commit: string): number[] {
-    const values = commitSamples(this.runs(), commit).get(this.quantity) ?? [];
+    const values = commitSamples(this.runs, commit).get(this.quantity) ?? [];
     if (values.length === 0) {
       throw new UsageError(
         `no run of ${commit.slice(0, 12)} succeeded, so it has no ${this.quantity} to compare`,
@@ -218,7 +212,7 @@ class Bisection {
   }
 
   private chooseQuantity(): string {
-    const quantities = [...commitSamples(this.runs(), this.good.sha).keys()];
+    const quantities = [...commitSamples(this.runs, this.good.sha).keys()];
     const asked = this.options.quantity;
     if (asked !== undefined) {
       if (!quantities.includes(asked)) {
@@ -273,5 +267,15 @@ class Bisection {
       warnings: this.warnings,
       interrupted: this.interrupted,
     };
+  }
+}
+
+/** Every run of the study's config in its directory: read once a step, not once a comparison. */
+function readRuns(study: ResolvedStudy): LedgerRunRow[] {
+  const ledger = Ledger.open(study.config.out, { readOnly: true });
+  try {
+    return ledger.runs({ configHash: study.hash });
+  } finally {
+    ledger.close();
   }
 }

@@ -52,7 +52,7 @@ function study(name: string, command = "sleep 0.02"): string {
       "commits: { last: 5 }",
       `command: ${command}`,
       "repeat: 2",
-      "warmup: 0",
+      "warmup: 1", // warmups are runs in the ledger, not in the counts merge reports
       "baseline: 0.2",
     ].join("\n"),
   );
@@ -133,8 +133,10 @@ describe("emp run --shard and emp merge", () => {
         .pluck()
         .get();
       expect(stray).toBe(0);
+      // One measure stage per run, warmups included: 5 commits, each visited twice, a warmup and a run a visit.
+      expect(db.prepare("SELECT count(*) FROM runs").pluck().get()).toBe(20);
       expect(db.prepare("SELECT count(*) FROM stage_executions WHERE stage = 'measure'").pluck().get()).toBe(
-        10,
+        20,
       );
     } finally {
       db.close();

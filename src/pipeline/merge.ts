@@ -32,6 +32,7 @@ export interface MergeOptions {
 export interface MergeInput {
   dir: string;
   sessions: number;
+  /** Measured runs, warmups not counted. */
   runs: number;
   hosts: string[];
   shard: string | null;
@@ -41,6 +42,7 @@ export interface MergeSummary {
   out: string;
   inputs: MergeInput[];
   sessions: number;
+  /** Measured runs, warmups not counted. */
   runs: number;
   commits: number;
   config_hashes: string[];
@@ -103,7 +105,7 @@ export async function mergeStudies(options: MergeOptions): Promise<MergeSummary>
           shard: shardOf(i)?.text ?? null,
         })),
         sessions: sessions.length,
-        runs: ledger.runs().length,
+        runs: measuredRuns(ledger),
         commits: ledger.commits().length,
         config_hashes: [...new Set(sessions.map((s) => s.configHash))],
         forced,
@@ -167,11 +169,16 @@ function inspectInputs(dirs: readonly string[], out: string): Inspected[] {
         host: s.host,
         config: s.config,
       }));
-      return { dir, sessions, runs: ledger.runs().length, provenance: runsProvenance(dir) };
+      return { dir, sessions, runs: measuredRuns(ledger), provenance: runsProvenance(dir) };
     } finally {
       ledger.close();
     }
   });
+}
+
+/** The measured runs a ledger holds: its warmups are runs to the ledger, not to the user. */
+function measuredRuns(ledger: Ledger): number {
+  return ledger.runs().filter((r) => !r.warmup).length;
 }
 
 /** The provenance runs.arrow carries (its latest session's), or null when there is none to read. */

@@ -22,7 +22,7 @@ const TIERS: readonly (readonly string[])[] = [
   ["config"],
   ["ledger"],
   ["probe", "report"],
-  ["compare", "plot"],
+  ["compare", "plot", "slurm"],
   ["pipeline"],
   ["cli"],
   ["index"],

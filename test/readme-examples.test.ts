@@ -2,7 +2,7 @@
 // with `emp` on PATH, the ```python block where its libraries import, and the ```ts blocks typecheck
 // against the package's types. They run on a powercap fixture (package-0 at a steady 5 W), not on the
 // estimate: on the estimate there is no power to trace and no package-0, which two examples name.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -166,9 +166,9 @@ describe("README.md's examples", () => {
     if (block.lang === "sh") {
       it(
         `${name}: exits 0`,
-        (context) => {
+        async (context) => {
           if (failed) context.skip(`an earlier example failed (${failed})`);
-          runShell(block);
+          await runShell(block);
         },
         BLOCK_TIMEOUT_MS,
       );
@@ -176,11 +176,11 @@ describe("README.md's examples", () => {
       if (!python.ready) console.log(`README.md:${block.fenceLine}: python block skipped: ${python.why}`);
       it.skipIf(!python.ready)(
         `${name}: runs`,
-        (context) => {
+        async (context) => {
           if (failed) context.skip(`an earlier example failed (${failed})`);
           const script = join(root, `README.md.${block.fenceLine}.py`);
           writeFileSync(script, atReadmeLines(block));
-          const run = spawnSync("python3", [script], { cwd: examples, env, encoding: "utf8" });
+          const run = await spawnText("python3", [script], examples);
           if (run.status !== 0) failed = `README.md:${block.fenceLine}`;
           expect(run.status, `README.md:${block.fenceLine} (python): ${tail(run.stderr)}`).toBe(0);
         },
@@ -191,7 +191,7 @@ describe("README.md's examples", () => {
 
   it(
     "the ts blocks typecheck against the package's types, imported as `emp`",
-    () => {
+    async () => {
       const ts = blocks.filter((b) => b.lang === "ts" && b.skip === undefined);
       expect(ts.length).toBeGreaterThan(0);
       const dir = join(root, "library");
@@ -219,14 +219,14 @@ describe("README.md's examples", () => {
       );
       for (const b of ts) writeFileSync(join(dir, `README.md.${b.fenceLine}.ts`), atReadmeLines(b));
       const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-      const check = spawnSync(process.execPath, [tsc, "-p", dir], { cwd: dir, encoding: "utf8" });
+      const check = await spawnText(process.execPath, [tsc, "-p", dir], dir);
       // tsc names README.md.<fence>.ts(<README line>,<column>).
       expect(check.status, `tsc: ${check.stdout}${check.stderr}`).toBe(0);
     },
     BLOCK_TIMEOUT_MS,
   );
 
-  it("the examples made what the README says: results on the fixture, the metric read, the study's runs, the pictures", (context) => {
+  it("the examples made what the README says: results on the fixture, the metric read, the study's runs, the pictures", async (context) => {
     if (failed) context.skip(`an earlier example failed (${failed})`);
     const results = join(examples, "emp-results");
     const summaries = readdirSync(results)
@@ -255,7 +255,7 @@ describe("README.md's examples", () => {
     ]);
 
     // The two shards and their merge report the study's commits in its order, each with its 3 runs.
-    const merged = JSON.parse(emp(["report", "emp-results/bench-merged", "--json"]));
+    const merged = JSON.parse(await emp(["report", "emp-results/bench-merged", "--json"]));
     expect(merged.groups.map((g: { subject: string; runs: number }) => [g.subject, g.runs])).toEqual([
       ["compress at level 1", 3],
       ["compress at level 9", 3],
@@ -275,13 +275,18 @@ describe("README.md's examples", () => {
       "--repeat",
       "5",
     ];
-    const found = JSON.parse(emp([...find, "--json"]));
+    const found = JSON.parse(await emp([...find, "--json"]));
     const headParent = spawnSync("git", ["-C", "project", "rev-parse", "HEAD~1"], {
       cwd: examples,
       encoding: "utf8",
     });
     expect(found.first_bad).toBe(headParent.stdout.trim());
     expect(readFileSync(join(examples, "energy.md"), "utf8")).toMatch(/\|.*time.*\|/);
+
+    // emp slurm wrote the campaign's array of two shards, for sbatch.
+    expect(readFileSync(join(results, "bench-slurm/slurm/shards.sbatch"), "utf8")).toContain(
+      "#SBATCH --array=1-2\n",
+    );
 
     expect(readFileSync(join(examples, "trace.png")).subarray(1, 4).toString()).toBe("PNG");
     expect(readFileSync(join(examples, "history.svg"), "utf8")).toMatch(/^<svg/);
@@ -290,26 +295,19 @@ describe("README.md's examples", () => {
 });
 
 /** Runs emp in the examples' folder and returns its stdout; a failure fails the test with emp's stderr. */
-function emp(args: readonly string[]): string {
-  const run = spawnSync(process.execPath, [main, ...args], { cwd: examples, env, encoding: "utf8" });
+async function emp(args: readonly string[]): Promise<string> {
+  const run = await spawnText(process.execPath, [main, ...args], examples);
   expect(run.status, `emp ${args.join(" ")}: ${tail(run.stderr)}`).toBe(0);
   return run.stdout;
 }
 
 /** Runs one ```sh block with `bash -e`; a failure names the README line of the command that failed. */
-function runShell(block: Block): void {
+async function runShell(block: Block): Promise<void> {
   // The ERR trap reports the failing command's line; the padding makes that line the README's.
   const trap = `trap 'echo "readme-test: exit $? at line $LINENO" >&2' ERR\n`;
   const script = join(root, `README.md.${block.fenceLine}.sh`);
   writeFileSync(script, atReadmeLines(block, trap));
-  const run = spawnSync("bash", ["-e", script], {
-    cwd: examples,
-    env,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    timeout: BLOCK_TIMEOUT_MS - 5_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const run = await spawnText("bash", ["-e", script], examples, BLOCK_TIMEOUT_MS - 5_000);
   if (run.status === 0) return;
   failed = `README.md:${block.fenceLine}`;
   const at = /readme-test: exit (\d+) at line (\d+)/.exec(run.stderr);
@@ -318,4 +316,44 @@ function runShell(block: Block): void {
   expect.fail(
     `README.md:${line}: \`${readme[line - 1]?.trim()}\` ${how}\n--- stderr ---\n${tail(run.stderr)}\n--- stdout ---\n${tail(run.stdout, 15)}`,
   );
+}
+
+interface Ran {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  error?: Error;
+}
+
+/**
+ * Runs a program in the examples' environment without blocking the event loop: a run of spawnSync
+ * calls longer than a minute starves vitest's worker of its own messages ("Timeout calling onTaskUpdate").
+ */
+function spawnText(
+  program: string,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs = BLOCK_TIMEOUT_MS,
+): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(program, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    let error: Error | undefined;
+    child.once("error", (e) => {
+      error = e;
+    });
+    child.once("close", (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr, error });
+    });
+  });
 }

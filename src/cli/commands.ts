@@ -63,6 +63,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./merge.js")).mergeCommand(),
   },
   {
+    name: "slurm",
+    usage: "[options] <config>",
+    summary: "a study over a Slurm cluster: a job array of --shard K/N tasks and the merge after them",
+    load: async () => (await import("./slurm.js")).slurmCommand(),
+  },
+  {
     name: "init",
     usage: "[options] [file]",
     summary: "write a commented starter study config for `emp run`",

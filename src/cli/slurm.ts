@@ -7,7 +7,8 @@ import { z } from "zod";
 import { loadStudy } from "../config/load.js";
 import { writeCampaign } from "../slurm/campaign.js";
 import { type Submitted, submitCampaign } from "../slurm/sbatch.js";
-import { type CampaignPlan, shardDir, shardsDir, shellQuote, slurmTimeProblem } from "../slurm/script.js";
+import { type CampaignPlan, shardDirs, shardsDir, slurmTimeProblem } from "../slurm/script.js";
+import { shellLine } from "../util/table.js";
 import { summaryOf } from "./commands.js";
 import { numberOption, parseOptions, whole } from "./options.js";
 
@@ -72,7 +73,7 @@ export function slurmCommand(): Command {
           config: plan.configPath,
           shards: plan.shards,
           scripts,
-          shard_dirs: Array.from({ length: plan.shards }, (_, i) => shardDir(plan.out, i + 1)),
+          shard_dirs: shardDirs(plan),
           submitted: submitted && { array_job: submitted.arrayJob, merge_job: submitted.mergeJob },
         };
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -93,12 +94,12 @@ function formatCampaign(
   if (submitted === null) {
     lines.push(
       "submit them (or run this again with --submit):",
-      `  array=$(sbatch --parsable ${shellQuote(scripts.array)}) && sbatch --dependency=afterok:$array ${shellQuote(scripts.merge)}`,
+      `  array=$(sbatch --parsable ${shellLine([scripts.array])}) && sbatch --dependency=afterok:$array ${shellLine([scripts.merge])}`,
     );
   } else {
     lines.push(
       `submitted: job array ${submitted.arrayJob} (${plan.shards} task${plan.shards === 1 ? "" : "s"}), merge job ${submitted.mergeJob} after it`,
-      `  follow them with squeue -j ${submitted.arrayJob},${submitted.mergeJob}; when both are done: emp report ${shellQuote(plan.out)}`,
+      `  follow them with squeue -j ${submitted.arrayJob},${submitted.mergeJob}; when both are done: emp report ${shellLine([plan.out])}`,
     );
   }
   return `${lines.join("\n")}\n`;

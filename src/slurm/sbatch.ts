@@ -1,39 +1,17 @@
 // Submitting a campaign's two scripts with sbatch: the array first, then the merge with a dependency
 // on the array's id (`afterok`: every task exited 0). `--parsable` makes sbatch print the id alone.
 import { spawnSync } from "node:child_process";
-import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
 import { EmpError, UsageError } from "../errors.js";
+import { resolveCommand } from "../measure/preflight.js";
 
 export interface Submitted {
   arrayJob: string;
   mergeJob: string;
 }
 
-/** The sbatch that `PATH` names, or undefined. */
-export function findSbatch(path = process.env.PATH ?? ""): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, "sbatch");
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 /** Submits the array, then the merge after it; the job ids. */
 export function submitCampaign(scripts: { array: string; merge: string }): Submitted {
-  const sbatch = findSbatch();
-  if (sbatch === undefined) {
-    throw new UsageError("--submit: sbatch is not on PATH", {
-      suggestion:
-        "run emp slurm where Slurm's client is installed (Debian: apt install slurm-client), or leave out --submit and submit the scripts it writes with sbatch there",
-    });
-  }
+  const sbatch = sbatchOnPath();
   const arrayJob = submit(sbatch, [scripts.array], "the job array");
   try {
     const mergeJob = submit(sbatch, [`--dependency=afterok:${arrayJob}`, scripts.merge], "the merge job");
@@ -44,6 +22,19 @@ export function submitCampaign(scripts: { array: string; merge: string }): Submi
     throw new EmpError("E_IO", `${e.message}; the job array ${arrayJob} was submitted and runs`, {
       suggestion: `submit the merge by hand: sbatch --dependency=afterok:${arrayJob} ${scripts.merge}`,
       cause: error,
+    });
+  }
+}
+
+/** The sbatch that PATH names, as execvp finds it; a UsageError with the fix where there is none to run. */
+function sbatchOnPath(): string {
+  try {
+    return resolveCommand("sbatch");
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(`--submit: sbatch is not on PATH (${error.message})`, {
+      suggestion:
+        "run emp slurm where Slurm's client is installed (Debian: apt install slurm-client), or leave out --submit and submit the scripts it writes with sbatch there",
     });
   }
 }

@@ -4,6 +4,7 @@
 // and their logs). Nodes run emp and the config from the paths given here: the checkout, the config
 // and the folder must sit on a file system the nodes share, as a Slurm job's files usually do.
 import { join } from "node:path";
+import { shellLine } from "../util/table.js";
 
 export interface CampaignPlan {
   /** The study config, absolute. */
@@ -40,10 +41,15 @@ export function shardDir(out: string, index: number): string {
   return join(shardsDir(out), String(index));
 }
 
+/** The results folders of every shard of the plan, shard 1 first. */
+export function shardDirs(plan: CampaignPlan): string[] {
+  return Array.from({ length: plan.shards }, (_, i) => shardDir(plan.out, i + 1));
+}
+
 /** The job array's script: one task per shard, each with a node to itself. */
 export function arrayScript(plan: CampaignPlan): string {
   const files = campaignFiles(plan.out);
-  const run = [...plan.emp, "run", plan.configPath].map(shellQuote).join(" ");
+  const run = shellLine([...plan.emp, "run", plan.configPath]);
   return [
     "#!/bin/bash",
     `# Written by emp slurm: shard K of ${plan.shards} of ${plan.configPath} per array task, into`,
@@ -63,7 +69,7 @@ export function arrayScript(plan: CampaignPlan): string {
     "set -euo pipefail",
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's ${VAR:?message}, not a template
     'shard="${SLURM_ARRAY_TASK_ID:?submit this script with sbatch: each of its array tasks is one shard}"',
-    `exec ${run} --shard "$shard/${plan.shards}" --out ${shellQuote(`${shardsDir(plan.out)}/`)}"$shard"`,
+    `exec ${run} --shard "$shard/${plan.shards}" --out ${shellLine([`${shardsDir(plan.out)}/`])}"$shard"`,
     "",
   ].join("\n");
 }
@@ -71,8 +77,7 @@ export function arrayScript(plan: CampaignPlan): string {
 /** The merge job's script: `emp merge` of every shard into the campaign's folder. */
 export function mergeScript(plan: CampaignPlan): string {
   const files = campaignFiles(plan.out);
-  const shards = Array.from({ length: plan.shards }, (_, i) => shardDir(plan.out, i + 1));
-  const merge = [...plan.emp, "merge", ...shards, "--out", plan.out].map(shellQuote).join(" ");
+  const merge = shellLine([...plan.emp, "merge", ...shardDirs(plan), "--out", plan.out]);
   return [
     "#!/bin/bash",
     `# Written by emp slurm: the ${plan.shards} shards of ${plan.configPath} merged into`,
@@ -101,11 +106,6 @@ function limits(plan: CampaignPlan): string[] {
 
 function directives(options: readonly string[]): string[] {
   return options.map((option) => `#SBATCH ${option}`);
-}
-
-/** `text` as one word of a POSIX shell: in single quotes, each ' written as '\''. */
-export function shellQuote(text: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Why `text` is not a time limit sbatch takes, or undefined when it is one. */
